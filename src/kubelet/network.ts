@@ -152,7 +152,9 @@ function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: numb
         : 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)');
     }, Math.max(0, deadline - Date.now()));
     req.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ECONNRESET' && !gotHeaders) fail('EOF');
+      if (isHttps && (err.code === 'EPROTO' || /wrong version number|packet length too long/.test(err.message))) {
+        fail('http: server gave HTTP response to HTTPS client');
+      } else if (err.code === 'ECONNRESET' && !gotHeaders) fail('EOF');
       else fail(dialErrorText(err, address));
     });
     req.end();
