@@ -1,0 +1,12 @@
+// The schemas of the served kinds and what is derived from them directly.
+export * from './dsl.js';
+export { schemaForKind, schemaForResource, listSchemaForResource, closure, allKinds, commonSchemas } from './catalog.js';
+export {
+  findUnknownFields,
+  unknownFieldPaths,
+  strictDecodingError,
+  strictPatchError,
+  strictDecodingWarnings,
+  goValue,
+} from './unknown-fields.js';
+export { findDuplicateFields } from './duplicate-fields.js';
