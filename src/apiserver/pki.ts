@@ -156,11 +156,11 @@ export async function ensurePki(dir: string, hosts: string[]): Promise<ClusterPk
 }
 
 /** The user name and groups a verified client certificate stands for (CN and O, as Kubernetes reads them). */
-export function certificateIdentity(subject: Record<string, string | string[] | undefined>): { user: string; groups: string[] } {
+export function certificateIdentity(subject: Record<string, string | string[] | undefined>): { name: string; groups: string[] } {
   const cn = subject.CN;
   const o = subject.O;
   return {
-    user: Array.isArray(cn) ? cn[0] ?? '' : cn ?? '',
+    name: Array.isArray(cn) ? cn[0] ?? "" : cn ?? "",
     groups: o === undefined ? [] : Array.isArray(o) ? o : [o],
   };
 }

@@ -1,0 +1,277 @@
+// What differs between kinds when they are written: status reset on create, status and spec kept
+// apart between the main resource and /status, graceful deletion, namespace finalization, Service
+// address allocation, pod admission. The generic registry calls these hooks.
+
+import type { KubeObject, Pod } from '../api/types.js';
+import type { ResourceInfo } from '../api/resources.js';
+import { errors, field, ApiError } from '../api/errors.js';
+import { computeQoSClass } from '../api/qos.js';
+import { admitPod } from '../api/admission/index.js';
+import { prepareJobForCreate } from '../api/defaults/index.js';
+import type { DeleteOptions, Registry, WriteContext } from './registry.js';
+import { ipToNumber } from './allocators.js';
+
+export interface Strategy {
+  /** metadata.generation is kept and bumped on spec changes. */
+  generation: boolean;
+  /** PUT/PATCH on a missing object creates it. */
+  allowCreateOnUpdate: boolean;
+  prepareForCreate(obj: KubeObject, registry: Registry, ctx: WriteContext): Promise<void> | void;
+  /** Update of the main resource (or a subresource other than status). */
+  prepareForUpdate(next: KubeObject, current: KubeObject, subresource: string): void;
+  prepareForStatusUpdate(next: KubeObject, current: KubeObject): void;
+  /** Grace period for DELETE, or undefined when the kind is deleted at once. */
+  gracePeriod(obj: KubeObject, options: DeleteOptions): number | undefined;
+  beginGracefulDelete?(obj: KubeObject): void;
+  /** Marks the object as being deleted instead of removing it (namespaces); true when deferred. */
+  deferDeletion?(obj: KubeObject): boolean;
+  /** Whether an object being deleted with no finalizers left may now be removed. */
+  removeWhenFinalized(obj: KubeObject): boolean;
+  admit?(obj: KubeObject, old: KubeObject | undefined, registry: Registry, ctx: WriteContext): Promise<void>;
+  afterDelete?(obj: KubeObject, registry: Registry): Promise<void>;
+  afterFailedCreate?(obj: KubeObject, registry: Registry): Promise<void>;
+}
+
+const keepStatus = (next: KubeObject, current: KubeObject) => {
+  if (current.status === undefined) delete next.status;
+  else next.status = current.status;
+};
+
+/** A /status write changes only the status: spec and metadata stay as stored (but labels/annotations may change). */
+const keepAllButStatus = (next: KubeObject, current: KubeObject) => {
+  const status = next.status;
+  const { labels, annotations, managedFields } = next.metadata;
+  for (const k of Object.keys(next)) delete next[k];
+  Object.assign(next, structuredClone(current));
+  next.metadata.labels = labels;
+  next.metadata.annotations = annotations;
+  next.metadata.managedFields = managedFields;
+  if (labels === undefined) delete next.metadata.labels;
+  if (annotations === undefined) delete next.metadata.annotations;
+  if (status === undefined) delete next.status;
+  else next.status = status;
+};
+
+const base: Strategy = {
+  generation: false,
+  allowCreateOnUpdate: false,
+  prepareForCreate() {},
+  prepareForUpdate() {},
+  prepareForStatusUpdate: keepAllButStatus,
+  gracePeriod: () => undefined,
+  removeWhenFinalized: () => true,
+};
+
+/** Kinds with a status subresource: the main resource cannot change status, and create starts empty. */
+const withStatus = (overrides: Partial<Strategy> = {}): Strategy => ({
+  ...base,
+  prepareForCreate(obj) {
+    obj.status = {};
+  },
+  prepareForUpdate: keepStatus,
+  ...overrides,
+});
+
+const workload = (overrides: Partial<Strategy> = {}): Strategy => withStatus({ generation: true, ...overrides });
+
+const podStrategy: Strategy = withStatus({
+  generation: true,
+  prepareForCreate(obj) {
+    const pod = obj as Pod;
+    pod.status = { phase: 'Pending', qosClass: computeQoSClass(pod) };
+    if (pod.spec.schedulingGates?.length) {
+      pod.status.conditions = [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          lastProbeTime: null,
+          lastTransitionTime: obj.metadata.creationTimestamp ?? null,
+          reason: 'SchedulingGated',
+          message: 'Scheduling is blocked due to non-empty scheduling gates',
+        },
+      ];
+    }
+  },
+  gracePeriod(obj, options) {
+    const pod = obj as Pod;
+    const phase = pod.status?.phase;
+    if (!pod.spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return 0;
+    const grace = options.gracePeriodSeconds ?? pod.spec.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, grace);
+  },
+  async admit(obj, old, registry) {
+    if (old) return;
+    const pod = obj as Pod;
+    const namespace = pod.metadata.namespace!;
+    const saName = pod.spec.serviceAccountName || pod.spec.serviceAccount || 'default';
+    const sa = await registry.current(registry.resourceByKind('v1', 'ServiceAccount'), namespace, saName);
+    const result = admitPod(pod, {
+      namespace,
+      serviceAccount: sa?.object as { automountServiceAccountToken?: boolean } | undefined,
+      randomSuffix: () => Math.random().toString(36).slice(2, 7),
+    });
+    if (result instanceof ApiError) throw result;
+    if (Array.isArray(result) && result.length) throw errors.invalid('', 'Pod', pod.metadata.name ?? '', result);
+  },
+});
+
+const namespaceStrategy: Strategy = {
+  ...base,
+  prepareForCreate(obj) {
+    obj.status = { phase: 'Active' };
+  },
+  prepareForUpdate(next, current, subresource) {
+    keepStatus(next, current);
+    const spec = (current.spec ?? {}) as Record<string, unknown>;
+    if (subresource === 'finalize') {
+      const finalizers = (next.spec as { finalizers?: string[] } | undefined)?.finalizers;
+      const keep = structuredClone(current);
+      keep.spec = { ...spec, finalizers: finalizers ?? [] };
+      if (!finalizers?.length) delete (keep.spec as Record<string, unknown>).finalizers;
+      keep.metadata.managedFields = next.metadata.managedFields;
+      for (const k of Object.keys(next)) delete next[k];
+      Object.assign(next, keep);
+    } else {
+      next.spec = structuredClone(spec);
+    }
+  },
+  deferDeletion(obj) {
+    const finalizers = (obj.spec as { finalizers?: string[] } | undefined)?.finalizers;
+    if (!finalizers?.length) return false;
+    obj.status = { ...(obj.status as object), phase: 'Terminating' };
+    return true;
+  },
+  removeWhenFinalized(obj) {
+    return !(obj.spec as { finalizers?: string[] } | undefined)?.finalizers?.length;
+  },
+};
+
+interface ServicePort {
+  port: number;
+  nodePort?: number;
+  protocol?: string;
+}
+interface ServiceSpec {
+  type?: string;
+  clusterIP?: string;
+  clusterIPs?: string[];
+  ports?: ServicePort[];
+}
+
+function serviceOwner(obj: KubeObject): string {
+  return `${obj.metadata.namespace}/${obj.metadata.name}`;
+}
+
+function needsNodePorts(spec: ServiceSpec): boolean {
+  return spec.type === 'NodePort' || spec.type === 'LoadBalancer';
+}
+
+const serviceStrategy: Strategy = withStatus({
+  async prepareForCreate(obj, registry) {
+    obj.status = { loadBalancer: {} };
+    const spec = (obj.spec ??= {}) as ServiceSpec;
+    const allocators = registry.allocators;
+    const owner = serviceOwner(obj);
+    const name = obj.metadata.name ?? '';
+    if (spec.type !== 'ExternalName' && spec.clusterIP !== 'None') {
+      const requested = spec.clusterIP || spec.clusterIPs?.[0];
+      if (requested) {
+        if (!allocators.clusterIPs.contains(ipToNumber(requested)) && requested !== allocators.apiServiceIP) {
+          throw errors.invalid('', 'Service', name, [
+            field.invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${registry.serviceCidr}`),
+          ]);
+        }
+        if (!(await allocators.clusterIPs.claim(requested, owner))) {
+          throw errors.invalid('', 'Service', name, [field.invalid('spec.clusterIPs', [requested], `failed to allocate IP ${requested}: provided IP is already allocated`)]);
+        }
+        spec.clusterIP = requested;
+      } else {
+        const ip = await allocators.clusterIPs.allocate(owner);
+        if (!ip) throw errors.internal('failed to allocate a serviceIP: range is full');
+        spec.clusterIP = ip;
+      }
+      spec.clusterIPs = [spec.clusterIP];
+    } else if (spec.clusterIP === 'None') {
+      spec.clusterIPs = ['None'];
+    }
+    if (needsNodePorts(spec)) {
+      const ports = spec.ports ?? [];
+      for (let i = 0; i < ports.length; i++) {
+        const p = ports[i]!;
+        if (p.nodePort) {
+          if (!allocators.nodePorts.contains(p.nodePort) || !(await allocators.nodePorts.claim(String(p.nodePort), owner))) {
+            await releaseService(obj, registry);
+            const detail = allocators.nodePorts.contains(p.nodePort)
+              ? 'provided port is already allocated'
+              : 'provided port is not in the valid range. The range of valid ports is 30000-32767';
+            throw errors.invalid('', 'Service', name, [field.invalid(`spec.ports[${i}].nodePort`, p.nodePort, detail)]);
+          }
+        } else {
+          const port = await allocators.nodePorts.allocate(owner);
+          if (!port) throw errors.internal('failed to allocate a nodePort: range is full');
+          p.nodePort = Number(port);
+        }
+      }
+    }
+  },
+  prepareForUpdate(next, current) {
+    keepStatus(next, current);
+    const spec = (next.spec ??= {}) as ServiceSpec;
+    const old = (current.spec ?? {}) as ServiceSpec;
+    // A replacement that leaves allocated values out keeps them, as Kubernetes does.
+    if (spec.clusterIP === undefined && old.clusterIP !== undefined) spec.clusterIP = old.clusterIP;
+    if (spec.clusterIPs === undefined && old.clusterIPs !== undefined) spec.clusterIPs = old.clusterIPs;
+    if (needsNodePorts(spec) && needsNodePorts(old)) {
+      for (const p of spec.ports ?? []) {
+        if (p.nodePort) continue;
+        const match = old.ports?.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
+        if (match?.nodePort) p.nodePort = match.nodePort;
+      }
+    }
+  },
+  afterDelete: (obj, registry) => releaseService(obj, registry),
+  afterFailedCreate: (obj, registry) => releaseService(obj, registry),
+});
+
+async function releaseService(obj: KubeObject, registry: Registry): Promise<void> {
+  const spec = (obj.spec ?? {}) as ServiceSpec;
+  const owner = serviceOwner(obj);
+  for (const ip of spec.clusterIPs ?? (spec.clusterIP ? [spec.clusterIP] : [])) {
+    if (ip && ip !== 'None') await registry.allocators.clusterIPs.release(ip, owner);
+  }
+  for (const p of spec.ports ?? []) if (p.nodePort) await registry.allocators.nodePorts.release(String(p.nodePort), owner);
+}
+
+const jobStrategy: Strategy = workload({
+  prepareForCreate(obj) {
+    obj.status = {};
+    prepareJobForCreate(obj, obj.metadata.uid!);
+  },
+});
+
+const nodeStrategy: Strategy = {
+  ...base,
+  prepareForUpdate: keepStatus,
+};
+
+const createOnUpdate: Strategy = { ...base, allowCreateOnUpdate: true };
+
+const byResource: Record<string, Strategy> = {
+  'core/pods': podStrategy,
+  'core/namespaces': namespaceStrategy,
+  'core/services': serviceStrategy,
+  'core/nodes': nodeStrategy,
+  'core/endpoints': createOnUpdate,
+  'core/events': createOnUpdate,
+  'events.k8s.io/events': createOnUpdate,
+  'apps/deployments': workload(),
+  'apps/replicasets': workload(),
+  'apps/daemonsets': workload(),
+  'batch/jobs': jobStrategy,
+  'batch/cronjobs': workload(),
+  'policy/poddisruptionbudgets': workload(),
+};
+
+export function strategyFor(info: ResourceInfo): Strategy {
+  return byResource[`${info.group || 'core'}/${info.resource}`] ?? base;
+}

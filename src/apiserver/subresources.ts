@@ -1,0 +1,128 @@
+// Subresources with their own semantics: scale (autoscaling/v1 Scale over a workload's replicas),
+// binding (the scheduler's write of spec.nodeName), eviction (a delete that respects
+// PodDisruptionBudgets).
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { KubeObject, Pod } from '../api/types.js';
+import type { ResourceInfo } from '../api/resources.js';
+import { errors, field } from '../api/errors.js';
+import { applyJsonPatch, applyMergePatch, patchTypeFor } from '../api/patch/index.js';
+import { labelSelectorFromSpec, formatLabelSelector, type LabelSelectorSpec } from '../api/selectors.js';
+import { parseJson, readBody, sendJson, mediaType, decodeObjectBody } from './http.js';
+import type { RestContext } from './rest.js';
+import type { ResourceRequest } from './request-info.js';
+import type { WriteContext } from './registry.js';
+
+function ctxOf(rc: RestContext, query: URLSearchParams, manager: string): WriteContext {
+  return { user: rc.user, dryRun: query.getAll('dryRun').length > 0, fieldManager: query.get('fieldManager') || manager, warnings: [] };
+}
+
+function toScale(obj: KubeObject): KubeObject {
+  const spec = (obj.spec ?? {}) as { replicas?: number; selector?: LabelSelectorSpec };
+  const status = (obj.status ?? {}) as { replicas?: number };
+  return {
+    kind: 'Scale',
+    apiVersion: 'autoscaling/v1',
+    metadata: {
+      name: obj.metadata.name,
+      namespace: obj.metadata.namespace,
+      uid: obj.metadata.uid,
+      resourceVersion: obj.metadata.resourceVersion,
+      creationTimestamp: obj.metadata.creationTimestamp,
+    },
+    spec: { replicas: spec.replicas ?? 0 },
+    status: { replicas: status.replicas ?? 0, selector: formatLabelSelector(labelSelectorFromSpec(spec.selector)) },
+  };
+}
+
+export async function handleScale(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
+  if (r.verb === 'get') {
+    const obj = await rc.registry.get(info, r.namespace, r.name);
+    return sendJson(res, 200, toScale(obj));
+  }
+  const body = await readBody(req);
+  const ctx = ctxOf(rc, query, 'kubectl');
+  const { object } = await rc.registry.guaranteedUpdate(info, r.namespace, r.name, ctx, (current) => {
+    const scale = toScale(current!);
+    let next: KubeObject;
+    if (r.verb === 'update') {
+      next = decodeObjectBody(body, req.headers['content-type']) as KubeObject;
+      const rv = next.metadata?.resourceVersion;
+      if (rv && rv !== current!.metadata.resourceVersion) throw errors.modifiedConflict(info, r.name);
+    } else {
+      const type = patchTypeFor(mediaType(req.headers['content-type']));
+      const patch = parseJson(body);
+      if (type === 'json') next = applyJsonPatch(scale, patch) as KubeObject;
+      else if (type === 'merge' || type === 'strategic') next = applyMergePatch(scale, patch) as KubeObject;
+      else throw errors.unsupportedMediaType(mediaType(req.headers['content-type']), ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+    }
+    const replicas = (next.spec as { replicas?: unknown } | undefined)?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw errors.invalid('autoscaling', 'Scale', r.name, [field.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
+    }
+    (current!.spec as { replicas?: number }).replicas = replicas;
+    return current!;
+  });
+  sendJson(res, 200, toScale(object));
+}
+
+export async function handleBinding(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
+  const binding = decodeObjectBody(await readBody(req), req.headers['content-type']) as { target?: { name?: string; kind?: string }; metadata?: { name?: string } };
+  const node = binding.target?.name;
+  if (!node) throw errors.invalid('', 'Binding', r.name, [field.required('target.name', '')]);
+  const ctx = ctxOf(rc, query, 'kube-scheduler');
+  await rc.registry.guaranteedUpdate(info, r.namespace, r.name, ctx, (current) => {
+    const pod = current as Pod;
+    if (pod.metadata.deletionTimestamp) throw errors.conflict(info, r.name, `pod ${r.name} is being deleted, cannot be assigned to a host`);
+    if (pod.spec.nodeName) throw errors.conflict(info, r.name, `pod ${r.name} is already assigned to node "${pod.spec.nodeName}"`);
+    if (pod.spec.schedulingGates?.length) throw errors.conflict(info, r.name, `pod ${r.name} has non-empty .spec.schedulingGates`);
+    pod.spec.nodeName = node;
+    const conditions = (pod.status ??= {}).conditions ?? [];
+    const now = rc.registry.nowStamp();
+    const scheduled = conditions.find((c) => c.type === 'PodScheduled');
+    if (scheduled) {
+      if (scheduled.status !== 'True') scheduled.lastTransitionTime = now;
+      scheduled.status = 'True';
+      delete scheduled.reason;
+      delete scheduled.message;
+    } else {
+      conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now });
+    }
+    pod.status.conditions = conditions;
+    return pod;
+  }, { subresource: 'binding' });
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+interface Pdb extends KubeObject {
+  spec?: { selector?: LabelSelectorSpec };
+  status?: { disruptionsAllowed?: number; desiredHealthy?: number; currentHealthy?: number };
+}
+
+export async function handleEviction(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
+  const eviction = decodeObjectBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: Record<string, unknown> };
+  const pod = (await rc.registry.get(info, r.namespace, r.name)) as Pod;
+  const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  if (!terminal && !pod.metadata.deletionTimestamp) {
+    const pdbInfo = rc.registry.resourceByKind('policy/v1', 'PodDisruptionBudget');
+    const pdbs = await rc.registry.list(pdbInfo, r.namespace, {
+      labelSelector: { requirements: [], matches: () => true, empty: true },
+      fieldSelector: { requirements: [], empty: true, matches: () => true, requiredValue: () => undefined },
+    });
+    const matching = pdbs.items.map((i) => i.object as Pdb).filter((p) => labelSelectorFromSpec(p.spec?.selector).matches(pod.metadata.labels));
+    if (matching.length > 1) {
+      throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    }
+    const pdb = matching[0];
+    if (pdb && (pdb.status?.disruptionsAllowed ?? 0) < 1) {
+      const err = errors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
+      err.status.details!.causes = [
+        { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` },
+      ];
+      throw err;
+    }
+  }
+  const ctx = ctxOf(rc, query, 'eviction');
+  await rc.registry.delete(info, r.namespace, r.name, (eviction.deleteOptions ?? {}) as never, ctx);
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}

@@ -1,0 +1,116 @@
+// The `k8ts` command: `up` (the whole single-node cluster), `server` (the control plane only),
+// `version`. Failures a user can cause end with a one-line message, never a stack trace.
+
+import { parseArgs } from 'node:util';
+import { startCluster, defaultDataDir } from '../cluster.js';
+import { userKubeconfigPath } from './kubeconfig.js';
+import { createLogger, type LogFormat } from '../util/log.js';
+import { KUBERNETES_VERSION } from '../apiserver/server.js';
+
+const usage = `Usage: k8ts <command> [flags]
+
+Commands:
+  up        start a single-node cluster (control plane and node agent)
+  server    start the control plane only
+  version   print the version
+
+Flags for up and server:
+  --address ADDR            address to listen on (default 127.0.0.1)
+  --port PORT               HTTPS port (default 6443)
+  --data-dir DIR            state, certificates and kubeconfig (default $K8TS_DATA_DIR or ~/.k8ts)
+  --store sqlite|memory     where objects are kept (default sqlite)
+  --write-kubeconfig=false  do not merge the cluster into $KUBECONFIG / ~/.kube/config
+  --log-format text|json    log lines as text (default) or JSON
+`;
+
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  process.stderr.write(`k8ts: ${message}\n`);
+  process.exit(1);
+}
+
+async function runCluster(args: string[], withNode: boolean): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      address: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '6443' },
+      'data-dir': { type: 'string' },
+      store: { type: 'string', default: 'sqlite' },
+      'write-kubeconfig': { type: 'string', default: 'true' },
+      'log-format': { type: 'string', default: 'text' },
+    },
+    allowPositionals: false,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
+  if (values.store !== 'sqlite' && values.store !== 'memory') throw new UsageError(`invalid --store ${values.store}: use sqlite or memory`);
+  const format = values['log-format'];
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --log-format ${format}: use text or json`);
+  const writeKubeconfig = values['write-kubeconfig'] !== 'false';
+  const log = createLogger(format as LogFormat);
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const started = Date.now();
+
+  const cluster = await startCluster({
+    dataDir,
+    address: values.address,
+    port,
+    store: values.store,
+    writeUserKubeconfig: writeKubeconfig,
+    logger: log,
+    onProgress: (step) => log.info(step),
+  });
+  void withNode;
+  log.info('cluster ready', { server: cluster.server, ms: Date.now() - started });
+  const kubeconfigHint = writeKubeconfig
+    ? `The context "k8ts" is now current in ${userKubeconfigPath()}: try \`kubectl get nodes\`.`
+    : `Use it with: export KUBECONFIG=${cluster.kubeconfigPath}`;
+  process.stdout.write(`k8ts is running at ${cluster.server}\n${kubeconfigHint}\nPress Ctrl-C to stop.\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping', { signal });
+    await cluster.stop();
+    log.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+function explain(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { code?: string; path?: string };
+  if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}): is another k8ts or Kubernetes API server running? Choose another with --port.`;
+  if (e?.code === 'EACCES') return `permission denied: ${e.message}`;
+  if (e?.code === 'DataDirectoryInUse') return `${e.message}. Stop the other k8ts first, or use --data-dir.`;
+  if (err instanceof UsageError) return `${err.message}\n\n${usage}`;
+  if (e instanceof TypeError && String(e.code ?? '').startsWith('ERR_PARSE_ARGS')) return `${e.message}\n\n${usage}`;
+  return e?.message ?? String(err);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'up':
+      return runCluster(rest, true);
+    case 'server':
+      return runCluster(rest, false);
+    case 'version':
+      process.stdout.write(`k8ts ${KUBERNETES_VERSION.gitVersion}\n`);
+      return;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(usage);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((err) => fail(explain(err)));

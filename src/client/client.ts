@@ -1,0 +1,184 @@
+// The typed REST client every component uses (scheduler, controllers, node agents): HTTPS with a
+// client certificate or bearer token, Status errors surfaced as ApiError, and watch streams.
+
+import https from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import type { KubeObject, KubeList } from '../api/types.js';
+import { groupVersion, findKind, type ResourceInfo } from '../api/resources.js';
+import { ApiError, errors, type Status } from '../api/errors.js';
+
+export interface ClientConfig {
+  /** https://host:port */
+  server: string;
+  ca: string;
+  cert?: string;
+  key?: string;
+  token?: string;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  accept?: string;
+  signal?: AbortSignal;
+}
+
+export interface WatchEventOf<T> {
+  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  object: T;
+}
+
+export interface WatchStream {
+  /** Ends the watch. */
+  stop(): void;
+  /** Resolves when the stream ended (server timeout, error or stop). */
+  done: Promise<void>;
+}
+
+export function resourcePath(info: ResourceInfo, namespace?: string, name?: string, subresource?: string): string {
+  const base = info.group ? `/apis/${info.group}/${info.version}` : `/api/${info.version}`;
+  const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${base}${ns}/${info.resource}${name ? `/${encodeURIComponent(name)}` : ''}${subresource ? `/${subresource}` : ''}`;
+}
+
+export class ApiClient {
+  private readonly agent: https.Agent;
+  private readonly url: URL;
+
+  constructor(readonly config: ClientConfig) {
+    this.url = new URL(config.server);
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: config.ca, cert: config.cert, key: config.key });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private open(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
+    const query = new URLSearchParams();
+    for (const [k, v] of Object.entries(options.query ?? {})) if (v !== undefined) query.set(k, String(v));
+    const qs = query.toString();
+    const body =
+      options.body === undefined ? undefined : typeof options.body === 'string' || Buffer.isBuffer(options.body) ? options.body : JSON.stringify(options.body);
+    const headers: Record<string, string> = {
+      Accept: options.accept ?? 'application/json',
+      'User-Agent': this.config.userAgent ?? 'k8ts',
+    };
+    if (body !== undefined) {
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+    }
+    if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
+    return new Promise((resolve, reject) => {
+      const req = https.request(
+        { host: this.url.hostname, port: this.url.port, method, path: qs ? `${path}?${qs}` : path, headers, agent: this.agent, signal: options.signal },
+        resolve,
+      );
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  /** A request whose JSON answer is returned; non-2xx answers throw ApiError. */
+  async request<T = unknown>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.open(method, path, options);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code >= 300) throw toError(code, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Raw text answer (logs). */
+  async text(path: string, options: RequestOptions = {}): Promise<string> {
+    const res = await this.open('GET', path, { accept: '*/*', ...options });
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    if ((res.statusCode ?? 0) >= 300) throw toError(res.statusCode ?? 0, text);
+    return text;
+  }
+
+  get<T extends KubeObject>(info: ResourceInfo, namespace: string, name: string): Promise<T> {
+    return this.request<T>('GET', resourcePath(info, namespace, name));
+  }
+
+  list<T extends KubeObject>(info: ResourceInfo, namespace?: string, query: RequestOptions['query'] = {}): Promise<KubeList<T>> {
+    return this.request<KubeList<T>>('GET', resourcePath(info, namespace), { query });
+  }
+
+  create<T extends KubeObject>(info: ResourceInfo, namespace: string, obj: KubeObject, query: RequestOptions['query'] = {}): Promise<T> {
+    return this.request<T>('POST', resourcePath(info, namespace), { body: { apiVersion: groupVersion(info), kind: info.kind, ...obj }, query });
+  }
+
+  update<T extends KubeObject>(info: ResourceInfo, obj: KubeObject, subresource?: string): Promise<T> {
+    return this.request<T>('PUT', resourcePath(info, obj.metadata.namespace, obj.metadata.name, subresource), {
+      body: { apiVersion: groupVersion(info), kind: info.kind, ...obj },
+    });
+  }
+
+  patch<T extends KubeObject>(
+    info: ResourceInfo,
+    namespace: string,
+    name: string,
+    patch: unknown,
+    type: 'merge' | 'strategic' | 'json' = 'merge',
+    subresource?: string,
+    query: RequestOptions['query'] = {},
+  ): Promise<T> {
+    const contentType = { merge: 'application/merge-patch+json', strategic: 'application/strategic-merge-patch+json', json: 'application/json-patch+json' }[type];
+    return this.request<T>('PATCH', resourcePath(info, namespace, name, subresource), { body: patch, contentType, query });
+  }
+
+  delete(info: ResourceInfo, namespace: string, name: string, options: Record<string, unknown> = {}): Promise<unknown> {
+    return this.request('DELETE', resourcePath(info, namespace, name), { body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options } });
+  }
+
+  /** Streams watch events until stopped or the server ends the stream. */
+  watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEventOf<T>) => void): WatchStream {
+    const controller = new AbortController();
+    const done = (async () => {
+      const res = await this.open('GET', path, { query: { ...query, watch: 'true' }, signal: controller.signal });
+      if ((res.statusCode ?? 0) >= 300) {
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c as Buffer);
+        throw toError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+      }
+      let buffered = '';
+      for await (const chunk of res) {
+        buffered += (chunk as Buffer).toString('utf8');
+        let nl: number;
+        while ((nl = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          if (line.trim()) onEvent(JSON.parse(line) as WatchEventOf<T>);
+        }
+      }
+    })().catch((err: unknown) => {
+      if (controller.signal.aborted) return;
+      throw err;
+    });
+    return { stop: () => controller.abort(), done };
+  }
+
+  /** The resource for an apiVersion/kind. */
+  static resourceOf(apiVersion: string, kind: string): ResourceInfo {
+    const info = findKind(apiVersion, kind);
+    if (!info) throw errors.internal(`unknown kind ${apiVersion} ${kind}`);
+    return info;
+  }
+}
+
+function toError(code: number, text: string): ApiError {
+  try {
+    const status = JSON.parse(text) as Status;
+    if (status && status.kind === 'Status') return new ApiError(status.code ?? code, status.reason, status.message ?? '', status.details);
+  } catch {
+    // not a Status: fall through
+  }
+  return new ApiError(code, undefined, text || `request failed with status ${code}`);
+}
