@@ -221,6 +221,19 @@ describe('sqlite under load', () => {
     assert.equal(store.stats().keys, 500);
   });
 
+  test('a replay of large values is read in bounded pages, and loses nothing', async (t) => {
+    const { store, cleanup } = await openTemp();
+    t.after(cleanup);
+    const base = await store.currentRevision();
+    const big = (i: number) => String(i).repeat(1_400_000);
+    for (let i = 0; i < 8; i++) await store.create(`/big/${i}`, big(i));
+    const rec = new WatchRecorder(store, '/big/', base);
+    const events = await rec.waitForEvents(8);
+    assert.deepEqual(events.map((e) => e.kv.value.slice(0, 1)), ['0', '1', '2', '3', '4', '5', '6', '7']);
+    assert.ok(events.every((e, i) => e.kv.value === big(i)));
+    assert.ok(rec.batches.length >= 2, `one page held ${rec.batches[0]} large values`);
+  });
+
   test('history stays bounded while the same keys are rewritten forever', async (t) => {
     const clock = new FakeClock();
     const { store, cleanup } = await openTemp({ clock, retainRevisions: 300, retainMs: 60_000, compactIntervalMs: 1000, purgeBatchSize: 200 });

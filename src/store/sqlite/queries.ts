@@ -144,10 +144,12 @@ export class Queries {
   }
 
   /**
-   * Events with revision > `after` whose key is in `range`, oldest first. A put's new value is what
-   * the key's next change replaced, or its present value when there is no later change.
+   * Events with revision > `after` whose key is in `range`, oldest first, stopping after `limit`
+   * events or once their values pass `maxBytes`. A put's new value is what the key's next change
+   * replaced, or its present value when there is no later change. `complete` is true when no
+   * later event in the range exists.
    */
-  eventsAfter(range: KeyRange, after: number, limit: number): WatchEvent[] {
+  eventsAfter(range: KeyRange, after: number, limit: number, maxBytes: number): { events: WatchEvent[]; complete: boolean } {
     const rows = this.statement(`events:${variant(range)}`, () =>
       `SELECT l.rev, l.key, l.deleted,
               l.prev_value AS prevValue, l.prev_create_rev AS prevCreateRevision, l.prev_mod_rev AS prevModRevision,
@@ -157,8 +159,15 @@ export class Queries {
          FROM log l
         WHERE l.rev > @after AND ${keyBounds('+l.key', range)}
         ORDER BY l.rev LIMIT @limit`,
-    ).all(bind(range, { after, limit })) as LogRow[];
-    return rows.map(toEvent);
+    ).iterate(bind(range, { after, limit: limit + 1 })) as IterableIterator<LogRow>;
+    const events: WatchEvent[] = [];
+    let bytes = 0;
+    for (const row of rows) {
+      if (events.length === limit || bytes > maxBytes) return { events, complete: false };
+      bytes += (row.value?.length ?? 0) + (row.prevValue?.length ?? 0);
+      events.push(toEvent(row));
+    }
+    return { events, complete: true };
   }
 
   /** Deletes log rows with revisions in (after, through]. */

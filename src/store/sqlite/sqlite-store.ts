@@ -62,6 +62,9 @@ type WriteOp =
   | { kind: 'update'; key: string; value: string; expected: number }
   | { kind: 'delete'; key: string; expected: number | undefined };
 
+/** Roughly how much value text one replay page may hold, so old large objects cannot flood memory. */
+const REPLAY_PAGE_BYTES = 8 * 1024 * 1024;
+
 const WHOLE_KEYSPACE: KeyRange = { lo: '', exclusive: false, hi: undefined };
 
 export async function openSqliteStore(options: SqliteStoreOptions): Promise<SqliteStore> {
@@ -297,9 +300,9 @@ export class SqliteStore implements Store {
   }
 
   private readEvents(prefix: string, after: number, limit: number): { events: WatchEvent[]; through: number } {
-    const events = this.q.eventsAfter({ lo: prefix, exclusive: false, hi: prefixEnd(prefix) }, after, limit);
-    const through = events.length === limit ? events[limit - 1]!.kv.modRevision : this.revision;
-    return { events, through };
+    const range = { lo: prefix, exclusive: false, hi: prefixEnd(prefix) };
+    const { events, complete } = this.q.eventsAfter(range, after, limit, REPLAY_PAGE_BYTES);
+    return { events, through: complete ? this.revision : events[events.length - 1]!.kv.modRevision };
   }
 
   private compactTo(revision: number): void {
