@@ -1,0 +1,171 @@
+// The three sync functions a pod worker runs, as the kubelet's SyncPod, SyncTerminatingPod and
+// SyncTerminatedPod: publish the status computed from the runtime, then either converge the pod
+// (volumes, probes, runtime actions) or stop it and release what it held.
+
+import type { Pod, PodStatus } from '../api/types.js';
+import type { Clock } from '../util/clock.js';
+import type { ProbeManager } from './prober/manager.js';
+import type { StatusManager } from './status/manager.js';
+import { generatePodStatus, type StartFailure } from './status/generate.js';
+import { activeDeadlineAt, DEADLINE_MESSAGE, DEADLINE_REASON } from './active-deadline.js';
+import type { RuntimeManager } from './runtime-manager.js';
+import { snapshotPodIPs } from './runtime-manager.js';
+import type { RuntimeStateReader } from './runtime-state.js';
+import { VolumeSetupError, type VolumeManager } from './volumes/manager.js';
+import { podReference, type EventRecorder, type PodRuntimeSnapshot } from './types.js';
+import { LABEL_POD_NAME, LABEL_POD_NAMESPACE } from './types.js';
+
+export interface SyncOutcome {
+  /** The pod reached a terminal phase: the worker moves on to terminating it. */
+  terminal: boolean;
+  /** When the pod wants its next sync (back-off release, deadline), clock ms. */
+  wakeAt?: number;
+}
+
+export interface PodSyncHandlerOptions {
+  clock: Clock;
+  recorder: EventRecorder;
+  reader: RuntimeStateReader;
+  runtime: RuntimeManager;
+  statusManager: StatusManager;
+  probes: ProbeManager;
+  volumes: VolumeManager;
+  hostIPs: string[];
+  runtimeName: string;
+  /** Told the pod's current IPs whenever a snapshot is read. */
+  onPodIPs(podUid: string, ips: string[]): void;
+}
+
+const NO_FAILURES: ReadonlyMap<string, StartFailure> = new Map();
+
+export class PodSyncHandler {
+  /** Why the last start of each container failed (the kubelet's reason cache). */
+  private readonly startFailures = new Map<string, Map<string, StartFailure>>();
+  /** Pods failed by the agent itself (active deadline), with the reason they keep. */
+  private readonly evictions = new Map<string, { reason: string; message: string }>();
+
+  constructor(private readonly opts: PodSyncHandlerOptions) {}
+
+  async syncPod(pod: Pod, signal: AbortSignal): Promise<SyncOutcome> {
+    const { clock, statusManager } = this.opts;
+    const uid = pod.metadata.uid ?? '';
+    const snapshot = await this.read(uid);
+    const status = this.generate(pod, snapshot, false);
+
+    const startTime = statusManager.getCachedStatus(uid)?.startTime ?? pod.status?.startTime ?? status.startTime;
+    const deadline = activeDeadlineAt(pod, startTime);
+    if (deadline !== undefined && clock.now() >= deadline && !this.evictions.has(uid)) {
+      this.opts.recorder.event(podReference(pod), 'Normal', DEADLINE_REASON, DEADLINE_MESSAGE);
+      this.evictions.set(uid, { reason: DEADLINE_REASON, message: DEADLINE_MESSAGE });
+      this.applyEviction(uid, status);
+    }
+    statusManager.setPodStatus(pod, status);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
+
+    let volumePaths: Map<string, string>;
+    try {
+      volumePaths = await this.opts.volumes.setUp(pod, { podIPs: snapshotPodIPs(snapshot), hostIPs: this.opts.hostIPs });
+    } catch (err) {
+      if (err instanceof VolumeSetupError) this.opts.recorder.event(podReference(pod), 'Warning', 'FailedMount', err.message);
+      throw err;
+    }
+    this.opts.probes.addPod(pod);
+
+    const result = await this.opts.runtime.syncPod(pod, snapshot, volumePaths, signal);
+    let newFailure = false;
+    for (const [name, failure] of result.starts) {
+      let perPod = this.startFailures.get(uid);
+      if (failure === null) {
+        perPod?.delete(name);
+        continue;
+      }
+      if (!perPod) this.startFailures.set(uid, (perPod = new Map()));
+      const before = perPod.get(name);
+      if (before?.reason !== failure.reason || before.message !== failure.message) newFailure = true;
+      perPod.set(name, failure);
+    }
+    if (newFailure) {
+      // Show why a container waits right away rather than at the next sync.
+      statusManager.setPodStatus(pod, this.generate(pod, snapshot, false));
+    }
+    if (result.error) throw result.error;
+    const wakeAt = minDefined(result.retryAt, deadline !== undefined && !this.evictions.has(uid) ? deadline : undefined);
+    return wakeAt === undefined ? { terminal: false } : { terminal: false, wakeAt };
+  }
+
+  async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
+    const { statusManager, probes } = this.opts;
+    const uid = pod.metadata.uid ?? '';
+    const snapshot = await this.read(uid);
+    statusManager.setPodStatus(pod, this.generate(pod, snapshot, false));
+    probes.podTerminating(pod);
+    await this.opts.runtime.killPod(pod, snapshot, gracePeriodSeconds, signal);
+    if (signal.aborted) throw new Error('termination was interrupted');
+    probes.removePod(pod);
+    const stopped = await this.read(uid);
+    const stillRunning = stopped.containers.filter((c) => c.state === 'RUNNING');
+    if (stillRunning.length > 0) throw new Error(`${stillRunning.length} containers are still running`);
+    statusManager.setPodStatus(pod, this.generate(pod, stopped, true));
+  }
+
+  /** Stops what the runtime runs for a pod the agent no longer knows (after a restart, say). */
+  async syncTerminatingRuntimePod(podUid: string, gracePeriodSeconds: number): Promise<void> {
+    const snapshot = await this.read(podUid);
+    const any = snapshot.containers[0] ?? snapshot.sandboxes[0];
+    const pod: Pod = {
+      metadata: { uid: podUid, name: any?.labels[LABEL_POD_NAME] ?? '', namespace: any?.labels[LABEL_POD_NAMESPACE] ?? '' },
+      spec: { containers: [] },
+    };
+    await this.opts.runtime.killPod(pod, snapshot, gracePeriodSeconds);
+  }
+
+  async syncTerminatedPod(pod: Pod): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const snapshot = await this.read(uid);
+    this.opts.statusManager.setPodStatus(pod, this.generate(pod, snapshot, true));
+    await this.opts.volumes.tearDown(uid);
+    this.opts.statusManager.terminatePod(pod);
+  }
+
+  forget(podUid: string): void {
+    this.startFailures.delete(podUid);
+    this.evictions.delete(podUid);
+  }
+
+  private async read(podUid: string): Promise<PodRuntimeSnapshot> {
+    const snapshot = await this.opts.reader.snapshot(podUid);
+    this.opts.onPodIPs(podUid, snapshotPodIPs(snapshot));
+    return snapshot;
+  }
+
+  private generate(pod: Pod, snapshot: PodRuntimeSnapshot, podIsTerminal: boolean): PodStatus {
+    const uid = pod.metadata.uid ?? '';
+    const status = generatePodStatus({
+      pod,
+      snapshot,
+      previous: this.opts.statusManager.getCachedStatus(uid) ?? pod.status,
+      startFailures: this.startFailures.get(uid) ?? NO_FAILURES,
+      probes: this.opts.probes,
+      hostIPs: this.opts.hostIPs,
+      podIsTerminal,
+      now: this.opts.clock.now(),
+      runtimeName: this.opts.runtimeName,
+    });
+    this.applyEviction(uid, status);
+    return status;
+  }
+
+  private applyEviction(uid: string, status: PodStatus): void {
+    const eviction = this.evictions.get(uid);
+    if (!eviction) return;
+    status.phase = 'Failed';
+    status.reason = eviction.reason;
+    status.message = eviction.message;
+  }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

@@ -1,0 +1,83 @@
+// Reads what the runtime holds for a pod into a PodRuntimeSnapshot (newest first), and completes
+// exited instances with their termination message: the file the container wrote, or with
+// FallbackToLogsOnError and a failure, the tail of its log.
+
+import { open, readFile } from 'node:fs/promises';
+import type { PodSandboxStatus, Runtime, RuntimeContainer } from '../runtime/types.js';
+import type { Clock } from '../util/clock.js';
+import { terminationMessageFile } from './container-config.js';
+import { nameOf, restartCountOf } from './pod-util.js';
+import { ANNOTATION_TERMINATION_MESSAGE_POLICY, LABEL_POD_UID, type PodRuntimeSnapshot } from './types.js';
+
+const MAX_TERMINATION_MESSAGE_BYTES = 4096;
+const FALLBACK_LOG_LINES = 80;
+const FALLBACK_LOG_BYTES = 2048;
+
+export class RuntimeStateReader {
+  /** Termination messages of exited instances, read once. */
+  private readonly messages = new Map<string, string>();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly clock: Clock,
+    private readonly podDir: (podUid: string) => string,
+  ) {}
+
+  async snapshot(podUid: string): Promise<PodRuntimeSnapshot> {
+    const timestamp = this.clock.now();
+    const [sandboxes, containers] = await Promise.all([
+      this.runtime.listPodSandboxes(),
+      this.runtime.listContainers({ labels: { [LABEL_POD_UID]: podUid } }),
+    ]);
+    const own = sandboxes.filter((s) => sandboxPodUid(s) === podUid).sort((a, b) => b.createdAt - a.createdAt);
+    containers.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
+    for (const c of containers) if (c.state === 'EXITED') await this.addTerminationMessage(podUid, c);
+    return { podUid, sandboxes: own, containers, timestamp };
+  }
+
+  forget(containerIds: Iterable<string>): void {
+    for (const id of containerIds) this.messages.delete(id);
+  }
+
+  private async addTerminationMessage(podUid: string, c: RuntimeContainer): Promise<void> {
+    let message = this.messages.get(c.id);
+    if (message === undefined) {
+      message = await readHead(terminationMessageFile(this.podDir(podUid), nameOf(c), restartCountOf(c)), MAX_TERMINATION_MESSAGE_BYTES);
+      if (!message && c.exitCode !== 0 && c.annotations[ANNOTATION_TERMINATION_MESSAGE_POLICY] === 'FallbackToLogsOnError') {
+        message = await tailLog(c.logPath);
+      }
+      this.messages.set(c.id, message);
+    }
+    if (message) c.message = c.message ? `${c.message}: ${message}` : message;
+  }
+}
+
+export function sandboxPodUid(s: PodSandboxStatus): string {
+  return s.labels[LABEL_POD_UID] ?? s.podUid;
+}
+
+async function readHead(path: string, max: number): Promise<string> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return '';
+  try {
+    const buf = Buffer.alloc(max);
+    const { bytesRead } = await handle.read(buf, 0, max, 0);
+    return buf.subarray(0, bytesRead).toString();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The last lines of a CRI-format log, without the timestamp/stream/tag prefix. */
+async function tailLog(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  if (!text) return '';
+  const lines = text.split('\n').filter((l) => l !== '');
+  let out = '';
+  for (const line of lines.slice(-FALLBACK_LOG_LINES)) {
+    const m = /^\S+ (?:stdout|stderr) ([PF]) (.*)$/.exec(line);
+    out += m ? m[2] + (m[1] === 'F' ? '\n' : '') : `${line}\n`;
+  }
+  const bytes = Buffer.from(out);
+  return bytes.length > FALLBACK_LOG_BYTES ? bytes.subarray(bytes.length - FALLBACK_LOG_BYTES).toString() : out;
+}
