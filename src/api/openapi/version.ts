@@ -1,0 +1,3 @@
+// The version the documents describe.
+export const OPENAPI_TITLE = 'Kubernetes';
+export const KUBERNETES_VERSION = 'v1.33.0';
