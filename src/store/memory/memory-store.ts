@@ -74,26 +74,31 @@ export class MemoryStore implements Store {
     const after = options.startAfter;
     const exclusive = after !== undefined && compareKeys(after, prefix) >= 0;
     const from = exclusive ? after : prefix;
-    const historical = at !== this.revision;
-    const keys = historical ? this.knownKeys : this.presentKeys;
+    return at === this.revision ? this.rangePresent(prefix, from, exclusive, limit) : this.rangePast(prefix, from, exclusive, limit, at);
+  }
 
+  private rangePresent(prefix: string, from: string, exclusive: boolean, limit: number): RangeResult {
     const kvs: KeyValue[] = [];
-    let more = false;
-    let remaining = 0;
-    for (const key of keys.from(from, exclusive)) {
-      if (!key.startsWith(prefix)) break;
-      const kv = historical ? this.valueAt(key, at) : this.present.get(key);
-      if (!kv) continue;
-      if (kvs.length === limit) {
-        more = true;
-        if (historical) remaining++;
-        else break;
-        continue;
-      }
-      kvs.push(kv);
+    for (const key of this.presentKeys.from(from, exclusive)) {
+      if (kvs.length === limit || !key.startsWith(prefix)) break;
+      kvs.push(this.present.get(key)!);
     }
-    if (more && !historical) remaining = this.presentKeys.countBetween(kvs[kvs.length - 1]!.key, true, prefixEnd(prefix));
-    return { kvs, revision: at, more, remaining };
+    const remaining = kvs.length === limit ? this.presentKeys.countBetween(kvs[kvs.length - 1]!.key, true, prefixEnd(prefix)) : 0;
+    return { kvs, revision: this.revision, more: remaining > 0, remaining };
+  }
+
+  /** Walks every key with kept history under the prefix; the past is read rarely and briefly. */
+  private rangePast(prefix: string, from: string, exclusive: boolean, limit: number, at: number): RangeResult {
+    const kvs: KeyValue[] = [];
+    let remaining = 0;
+    for (const key of this.knownKeys.from(from, exclusive)) {
+      if (!key.startsWith(prefix)) break;
+      const kv = this.valueAt(key, at);
+      if (!kv) continue;
+      if (kvs.length < limit) kvs.push(kv);
+      else remaining++;
+    }
+    return { kvs, revision: at, more: remaining > 0, remaining };
   }
 
   async count(prefix: string): Promise<number> {

@@ -50,4 +50,13 @@ export class GroupCommit<Op, R> {
       }
     }
   }
+
+  /** Fails every write still queued (those submitted during the last flush) with `error`. */
+  abort(error: Error): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    const queue = this.queue;
+    this.queue = [];
+    for (const p of queue) p.reject(error);
+  }
 }

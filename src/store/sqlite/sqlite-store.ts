@@ -244,6 +244,7 @@ export class SqliteStore implements Store {
     // Writes already accepted are committed and acknowledged before the database closes.
     this.writer.flush();
     this.closed = true;
+    this.writer.abort(storeErrors.closed());
     this.retention?.stop();
     if (this.purgeTask) clearImmediate(this.purgeTask);
     this.hub.close(storeErrors.closed());
