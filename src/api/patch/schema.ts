@@ -44,6 +44,8 @@ export interface ListNode {
   mergeKey?: string;
   /** patchStrategy:"merge,retainKeys": each item is patched with retainKeys. */
   retainKeys?: boolean;
+  /** Serialized even when empty (no omitempty): null in the zero object. */
+  zeroNull?: boolean;
 }
 
 /** Schema-less data (custom resources): objects are granular maps, arrays atomic. */
@@ -171,7 +173,7 @@ const podSpec = value(
   struct({
     volumes: listMap(volume, ['name'], 'name', true),
     initContainers: listMap(container, ['name'], 'name'),
-    containers: listMap(container, ['name'], 'name'),
+    containers: { ...listMap(container, ['name'], 'name'), zeroNull: true },
     ephemeralContainers: listMap(container, ['name'], 'name'),
     imagePullSecrets: listMap(localObjectReference, ['name'], 'name'),
     nodeSelector: mapOf(scalar, true),

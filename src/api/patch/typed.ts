@@ -107,7 +107,8 @@ function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: 
     if (l === undefined) out.added.insert(path);
     else if (r === undefined) out.removed.insert(path);
   };
-  const mismatched = l !== undefined && r !== undefined && (Array.isArray(l) !== Array.isArray(r) || isObject(l) !== isObject(r));
+  // null stands for an empty value of whatever shape the other side has, yet counts as present.
+  const mismatched = l != null && r != null && (Array.isArray(l) !== Array.isArray(r) || isObject(l) !== isObject(r));
   if (mismatched) return leaf();
 
   if (Array.isArray(l) || Array.isArray(r)) {
@@ -270,7 +271,7 @@ export function withNamedFieldsAsMembers(set: FieldSet, type: TypeNode): FieldSe
 
 /**
  * The object as Kubernetes holds it in memory, where value structs (spec, template, resources…)
- * are always present, if only as `{}`. Comparisons run on this form so that the first field set
+ * are always present, if only as `{}`, and lists without omitempty as null. Comparisons run on this form so that the first field set
  * in such a struct does not count the struct itself as added.
  */
 export function withValueStructs(value: unknown, type: TypeNode): unknown {
@@ -296,8 +297,11 @@ export function withValueStructs(value: unknown, type: TypeNode): unknown {
   let out: Obj | undefined;
   for (const [name, fieldType] of Object.entries(type.fields)) {
     const current = value[name];
-    if (current === undefined && !(fieldType.kind === 'struct' && fieldType.value)) continue;
-    const filled = withValueStructs(current ?? {}, fieldType);
+    let filled: unknown;
+    if (current !== undefined) filled = withValueStructs(current, fieldType);
+    else if (fieldType.kind === 'struct' && fieldType.value) filled = withValueStructs({}, fieldType);
+    else if (fieldType.kind === 'list' && fieldType.zeroNull) filled = null;
+    else continue;
     if (filled !== current) (out ??= { ...value })[name] = filled;
   }
   return out ?? value;
