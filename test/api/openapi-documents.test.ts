@@ -121,7 +121,9 @@ describe('OpenAPI v3', () => {
     assert.deepEqual(container.required, ['name']);
     assert.deepEqual(container.properties.imagePullPolicy.enum, ['Always', 'IfNotPresent', 'Never']);
     const port = resolve(doc, resolve(doc, container.properties.livenessProbe, prefix).properties.httpGet, prefix).properties.port;
-    assert.equal(resolve(doc, port, prefix).format, 'int-or-string');
+    const intOrString = resolve(doc, port, prefix);
+    assert.equal(intOrString.format, 'int-or-string');
+    assert.deepEqual(intOrString.oneOf, [{ type: 'integer' }, { type: 'string' }]);
     assert.equal(spec.properties.volumes['x-kubernetes-patch-strategy'], 'merge,retainKeys');
   });
 });

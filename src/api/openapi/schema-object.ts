@@ -58,12 +58,13 @@ function propertySchema(f: Field, dialect: Dialect): JsonObject {
 
 /** The entry of `components.schemas` (v3) or `definitions` (v2) for one named type. */
 export function definitionSchema(def: TypeDef, dialect: Dialect): JsonObject {
-  if (def.primitive) {
-    return {
-      description: def.description,
-      type: def.primitive.type,
-      ...(def.primitive.format ? { format: def.primitive.format } : {}),
-    };
+  const form = def.primitive;
+  if (form) {
+    const format = form.format ? { format: form.format } : {};
+    if (dialect === 'v3' && form.oneOf) {
+      return { description: def.description, ...format, oneOf: form.oneOf.map((type) => ({ type })) };
+    }
+    return { description: def.description, type: form.type, ...format };
   }
   const properties: JsonObject = {};
   for (const [name, f] of Object.entries(def.fields ?? {})) properties[name] = propertySchema(f, dialect);

@@ -9,8 +9,17 @@ import { encodeOpenAPIv2 } from './gnostic.js';
 import { KUBERNETES_VERSION, OPENAPI_TITLE } from './version.js';
 import type { ServedDocument } from './v3.js';
 
-/** The content type of the protobuf form. */
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+/**
+ * The content type of the protobuf form in replies. Clients ask for it under this name or under the
+ * older `...spec.v2@v1.0+protobuf`, which Go's media type parser cannot read back in a reply.
+ */
+export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf';
+
+/** Accept values that select the protobuf form. */
+export const OPENAPI_V2_PROTOBUF_ACCEPTS: readonly string[] = [
+  OPENAPI_V2_PROTOBUF,
+  'application/com.github.proto-openapi.spec.v2@v1.0+protobuf',
+];
 
 function parameter(p: ParamSpec): JsonObject {
   return {

@@ -34,6 +34,13 @@ export interface Field {
   readonly required?: boolean;
 }
 
+export interface Primitive {
+  readonly type: 'string' | 'object';
+  readonly format?: string;
+  /** The JSON types a value may take, where more than one (OpenAPI v3 writes them as oneOf). */
+  readonly oneOf?: readonly ('string' | 'integer' | 'number')[];
+}
+
 /** A named schema: a struct with fields, or a named primitive such as Time or Quantity. */
 export interface TypeDef {
   /** Kubernetes' definition name: `io.k8s.api.core.v1.Pod`. */
@@ -43,7 +50,7 @@ export interface TypeDef {
   readonly required?: readonly string[];
   readonly gvk?: readonly GroupVersionKind[];
   /** For named primitives: how the value is written on the wire. */
-  readonly primitive?: { readonly type: 'string' | 'object'; readonly format?: string };
+  readonly primitive?: Primitive;
 }
 
 export type Item = TypeDef | Shape | 'string' | 'int32' | 'int64' | 'boolean' | 'byte';
@@ -128,8 +135,8 @@ export function struct(
   };
 }
 
-export function primitive(name: string, description: string, type: 'string' | 'object', format?: string): TypeDef {
-  return { name, description, primitive: { type, ...(format ? { format } : {}) } };
+export function primitive(name: string, description: string, form: Primitive): TypeDef {
+  return { name, description, primitive: form };
 }
 
 /** Package prefix of Kubernetes definition names for a group version: `io.k8s.api.apps.v1`. */

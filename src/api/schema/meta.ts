@@ -27,40 +27,37 @@ const kindText = 'The REST resource this object represents, in CamelCase. Cannot
 export const Time = primitive(
   `${META}.Time`,
   'A point in time, written as an RFC 3339 string in UTC with second precision.',
-  'string',
-  'date-time',
+  { type: 'string', format: 'date-time' },
 );
 
 export const MicroTime = primitive(
   `${META}.MicroTime`,
   'A point in time with microsecond precision, written as an RFC 3339 string.',
-  'string',
-  'date-time',
+  { type: 'string', format: 'date-time' },
 );
 
 export const Quantity = primitive(
   'io.k8s.apimachinery.pkg.api.resource.Quantity',
   'A fixed-point amount such as 100m, 1.5, 128Mi or 2G: a number with an optional decimal (m, k, M, G, T, P, E) or binary (Ki, Mi, Gi, Ti, Pi, Ei) suffix or an exponent. Written as a string; plain JSON numbers are accepted too.',
-  'string',
+  { type: 'string', oneOf: ['string', 'number'] },
 );
 
 export const IntOrString = primitive(
   'io.k8s.apimachinery.pkg.util.intstr.IntOrString',
   'A value that is either a whole number or a string, such as a port number or a named port, or a count or a percentage.',
-  'string',
-  'int-or-string',
+  { type: 'string', format: 'int-or-string', oneOf: ['integer', 'string'] },
 );
 
 export const RawExtension = primitive(
   'io.k8s.apimachinery.pkg.runtime.RawExtension',
   'An embedded object of any kind, kept as it was given.',
-  'object',
+  { type: 'object' },
 );
 
 export const FieldsV1 = primitive(
   `${META}.FieldsV1`,
   'The set of fields a manager owns, as a trie of field names (f:), keys (k:), values (v:) and indices (i:).',
-  'object',
+  { type: 'object' },
 );
 
 export const Patch = struct(`${META}.Patch`, 'A patch body; its format follows the request content type.', {});
