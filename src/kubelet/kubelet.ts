@@ -39,6 +39,8 @@ export interface KubeletOptions {
   resyncMs?: number;
   /** Status manager full resync (default 10 s). */
   statusSyncMs?: number;
+  /** Source of the prober's first-run jitter after a start (default Math.random). */
+  probeRandom?(): number;
   onError?(context: string, err: unknown): void;
 }
 
@@ -76,6 +78,8 @@ export class Kubelet {
       clock: opts.clock,
       ...(opts.statusSyncMs ? { syncPeriodMs: opts.statusSyncMs } : {}),
       canBeDeleted: (pod) => this.podWorkers.isTerminated(pod.metadata.uid ?? ''),
+      couldHaveRunningContainers: (pod) => !this.podWorkers.isTerminated(pod.metadata.uid ?? ''),
+      onError: (pod, err) => opts.onError?.(`status of pod ${pod.metadata.uid}`, err),
     });
     this.probeManager = new ProbeManager({
       runtime: opts.runtime,
@@ -84,6 +88,7 @@ export class Kubelet {
       network: opts.network,
       podIP,
       onResultChange: (uid) => this.syncPodByUid(uid),
+      ...(opts.probeRandom ? { random: opts.probeRandom } : {}),
     });
     const hooks = new LifecycleHandlerRunner({ runtime: opts.runtime, clock: opts.clock, network: opts.network, podIP });
     this.volumes = new VolumeManager({ rootDir: opts.rootDir, config: opts.config, ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) });

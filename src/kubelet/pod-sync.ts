@@ -50,14 +50,14 @@ export class PodSyncHandler {
     const { clock, statusManager } = this.opts;
     const uid = pod.metadata.uid ?? '';
     const snapshot = await this.read(uid);
-    const status = this.generate(pod, snapshot, false);
+    let status = this.generate(pod, snapshot, false);
 
     const startTime = statusManager.getCachedStatus(uid)?.startTime ?? pod.status?.startTime ?? status.startTime;
     const deadline = activeDeadlineAt(pod, startTime);
     if (deadline !== undefined && clock.now() >= deadline && !this.evictions.has(uid)) {
       this.opts.recorder.event(podReference(pod), 'Normal', DEADLINE_REASON, DEADLINE_MESSAGE);
       this.evictions.set(uid, { reason: DEADLINE_REASON, message: DEADLINE_MESSAGE });
-      this.applyEviction(uid, status);
+      status = this.generate(pod, snapshot, false);
     }
     statusManager.setPodStatus(pod, status);
     if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
@@ -140,7 +140,8 @@ export class PodSyncHandler {
 
   private generate(pod: Pod, snapshot: PodRuntimeSnapshot, podIsTerminal: boolean): PodStatus {
     const uid = pod.metadata.uid ?? '';
-    const status = generatePodStatus({
+    const eviction = this.evictions.get(uid);
+    return generatePodStatus({
       pod,
       snapshot,
       previous: this.opts.statusManager.getCachedStatus(uid) ?? pod.status,
@@ -150,17 +151,8 @@ export class PodSyncHandler {
       podIsTerminal,
       now: this.opts.clock.now(),
       runtimeName: this.opts.runtimeName,
+      ...(eviction ? { eviction } : {}),
     });
-    this.applyEviction(uid, status);
-    return status;
-  }
-
-  private applyEviction(uid: string, status: PodStatus): void {
-    const eviction = this.evictions.get(uid);
-    if (!eviction) return;
-    status.phase = 'Failed';
-    status.reason = eviction.reason;
-    status.message = eviction.message;
   }
 }
 

@@ -79,9 +79,11 @@ export class FakeRuntime implements Runtime {
   private seq = 0;
   private nextIp = 2;
   private closed = false;
+  private readonly origin: number;
 
   constructor(private readonly opts: FakeRuntimeOptions) {
     this.clock = opts.clock;
+    this.origin = opts.clock.now();
     for (const image of opts.images ?? []) this.addImage(image);
   }
 
@@ -124,8 +126,8 @@ export class FakeRuntime implements Runtime {
     if (c.status.state === 'RUNNING') this.finish(c, exitCode, reason);
   }
 
-  /** Calls whose text starts with one of the prefixes, as `call@seconds-since-origin` strings. */
-  callsMatching(prefixes: string[], origin = 0): string[] {
+  /** Calls whose text starts with one of the prefixes, as `call@seconds` strings (since `origin`, default: the runtime's creation). */
+  callsMatching(prefixes: string[], origin = this.origin): string[] {
     return this.calls
       .filter((c) => prefixes.some((p) => c.call.startsWith(p)))
       .map((c) => `${c.call}@${(c.at - origin) / 1000}`);
