@@ -217,7 +217,11 @@ function encodeVarint(n: number): number[] {
   return out;
 }
 
-export function encodeHealthCheckRequest(service: string): Buffer {
+export interface HealthCheckRequest {
+  service: string;
+}
+
+export function encodeHealthCheckRequest({ service }: HealthCheckRequest): Buffer {
   if (service === '') return Buffer.alloc(0);
   const text = Buffer.from(service, 'utf8');
   return Buffer.concat([Buffer.from([0x0a, ...encodeVarint(text.length)]), text]);
@@ -273,7 +277,7 @@ function grpcHealthCheck(host: string, port: number, service: string, timeoutMs:
         '/grpc.health.v1.Health/Check',
         encodeHealthCheckRequest,
         decodeHealthCheckResponse,
-        service,
+        { service },
         new grpc.Metadata(),
         { deadline },
         (err, value) => {
