@@ -291,6 +291,9 @@ export class Registry {
       ctx,
       (current) => {
         if (current && precondition && precondition !== current.metadata.resourceVersion) throw errors.modifiedConflict(info, name);
+        if (current && body.metadata.uid && body.metadata.uid !== current.metadata.uid) {
+          throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${body.metadata.uid}, UID in object meta: ${current.metadata.uid}`);
+        }
         if (!current && precondition) throw errors.notFound(info, name);
         return structuredClone(body);
       },

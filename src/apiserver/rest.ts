@@ -244,10 +244,19 @@ export async function handlePatch(rc: RestContext, req: IncomingMessage, res: Se
     else next = applyStrategicMergePatch(base, patch, apiVersion, info.kind);
     const result = checkTypeMeta(info, next);
     if (result.metadata.resourceVersion && result.metadata.resourceVersion !== precondition) throw errors.modifiedConflict(info, r.name);
+    checkUidPrecondition(info, r.name, result, current!);
     validateFields(info, result, mode, ctx);
     return toStored(info, result);
   }, { subresource: r.subresource });
   respondObject(req, res, info, 200, object, rc.now(), ctx.warnings);
+}
+
+/** A uid in the body must be the stored object's: a write meant for an earlier incarnation fails. */
+function checkUidPrecondition(info: ResourceInfo, name: string, body: KubeObject, current: KubeObject): void {
+  const uid = body.metadata.uid;
+  if (uid && uid !== current.metadata.uid) {
+    throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`);
+  }
 }
 
 /** DeleteOptions from the body (kubectl) or the query (client libraries). */
