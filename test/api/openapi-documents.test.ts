@@ -125,6 +125,9 @@ describe('OpenAPI v3', () => {
     assert.equal(intOrString.format, 'int-or-string');
     assert.deepEqual(intOrString.oneOf, [{ type: 'integer' }, { type: 'string' }]);
     assert.equal(spec.properties.volumes['x-kubernetes-patch-strategy'], 'merge,retainKeys');
+    assert.equal(spec.properties.nodeSelector['x-kubernetes-map-type'], 'atomic');
+    assert.equal(doc.components.schemas['io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector']['x-kubernetes-map-type'], 'atomic');
+    assert.equal(doc.components.schemas['io.k8s.api.core.v1.PodSpec']['x-kubernetes-map-type'], undefined);
   });
 });
 

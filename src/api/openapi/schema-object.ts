@@ -42,7 +42,11 @@ function shapeSchema(shape: Shape, dialect: Dialect): JsonObject {
       };
     }
     case 'map':
-      return { type: 'object', additionalProperties: shapeSchema(shape.values, dialect) };
+      return {
+        type: 'object',
+        additionalProperties: shapeSchema(shape.values, dialect),
+        ...(shape.atomic ? { 'x-kubernetes-map-type': 'atomic' } : {}),
+      };
     case 'open':
       return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   }
@@ -73,6 +77,7 @@ export function definitionSchema(def: TypeDef, dialect: Dialect): JsonObject {
     type: 'object',
     ...(Object.keys(properties).length ? { properties } : {}),
     ...(def.required ? { required: [...def.required] } : {}),
+    ...(def.atomic ? { 'x-kubernetes-map-type': 'atomic' } : {}),
     ...(def.gvk ? { 'x-kubernetes-group-version-kind': def.gvk.map((g) => ({ group: g.group, kind: g.kind, version: g.version })) } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // security.
 import { Quantity, IntOrString } from './meta.js';
 import {
+  atomicStruct,
   boolean,
   enumOf,
   int32,
@@ -21,24 +22,24 @@ const CORE = 'io.k8s.api.core.v1';
 
 // ---- environment ---------------------------------------------------------------------------------
 
-export const ConfigMapKeySelector = struct(`${CORE}.ConfigMapKeySelector`, 'Selects one key of a ConfigMap.', {
+export const ConfigMapKeySelector = atomicStruct(struct(`${CORE}.ConfigMapKeySelector`, 'Selects one key of a ConfigMap.', {
   key: req(string('The key to select.')),
   name: string('Name of the ConfigMap.'),
   optional: boolean('Whether the ConfigMap or its key may be missing.'),
-});
+}));
 
-export const SecretKeySelector = struct(`${CORE}.SecretKeySelector`, 'Selects one key of a Secret.', {
+export const SecretKeySelector = atomicStruct(struct(`${CORE}.SecretKeySelector`, 'Selects one key of a Secret.', {
   key: req(string('The key to select; must be a valid secret key.')),
   name: string('Name of the Secret.'),
   optional: boolean('Whether the Secret or its key may be missing.'),
-});
+}));
 
-export const ObjectFieldSelector = struct(`${CORE}.ObjectFieldSelector`, 'Selects a field of the pod.', {
+export const ObjectFieldSelector = atomicStruct(struct(`${CORE}.ObjectFieldSelector`, 'Selects a field of the pod.', {
   apiVersion: string('Version of the schema the path is written in; defaults to v1.'),
   fieldPath: req(string('Path of the field to select, such as metadata.name or status.podIP.')),
-});
+}));
 
-export const ResourceFieldSelector = struct(
+export const ResourceFieldSelector = atomicStruct(struct(
   `${CORE}.ResourceFieldSelector`,
   'Selects a resource limit or request of a container.',
   {
@@ -46,7 +47,7 @@ export const ResourceFieldSelector = struct(
     divisor: ref(Quantity, 'Unit the value is divided by; defaults to 1.'),
     resource: req(string('The resource, such as limits.cpu or requests.memory.')),
   },
-);
+));
 
 export const EnvVarSource = struct(`${CORE}.EnvVarSource`, 'Where the value of an environment variable comes from.', {
   configMapKeyRef: ref(ConfigMapKeySelector, 'A key of a ConfigMap.'),

@@ -12,6 +12,8 @@ import {
 } from './core-container.js';
 import { Volume } from './core-volume.js';
 import {
+  atomicMap,
+  atomicStruct,
   boolean,
   enumOf,
   int32,
@@ -41,18 +43,18 @@ export const NodeSelectorRequirement = struct(
   },
 );
 
-export const NodeSelectorTerm = struct(
+export const NodeSelectorTerm = atomicStruct(struct(
   `${CORE}.NodeSelectorTerm`,
   'A set of requirements that must all hold; an empty term matches nothing.',
   {
     matchExpressions: list(NodeSelectorRequirement, 'Requirements over node labels.'),
     matchFields: list(NodeSelectorRequirement, 'Requirements over node fields.'),
   },
-);
+));
 
-export const NodeSelector = struct(`${CORE}.NodeSelector`, 'Matches nodes by any of its terms.', {
+export const NodeSelector = atomicStruct(struct(`${CORE}.NodeSelector`, 'Matches nodes by any of its terms.', {
   nodeSelectorTerms: req(list(NodeSelectorTerm, 'The terms, ORed.')),
-});
+}));
 
 export const PreferredSchedulingTerm = struct(
   `${CORE}.PreferredSchedulingTerm`,
@@ -260,7 +262,7 @@ export const PodSpec = struct(`${CORE}.PodSpec`, 'The desired state of a pod.', 
     keyed('name'),
   ),
   nodeName: string('Node the pod runs on; setting it skips the scheduler.'),
-  nodeSelector: map('string', 'Labels a node must have for the pod to fit there.'),
+  nodeSelector: atomicMap('string', 'Labels a node must have for the pod to fit there.'),
   os: ref(PodOS, 'Operating system the containers need.'),
   overhead: map(Quantity, 'Resources the runtime itself uses for the pod; set by admission from the RuntimeClass.'),
   preemptionPolicy: enumOf(

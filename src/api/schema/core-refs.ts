@@ -1,9 +1,9 @@
 // core/v1 references to other objects.
-import { req, string, struct } from './dsl.js';
+import { atomicStruct, req, string, struct } from './dsl.js';
 
 const CORE = 'io.k8s.api.core.v1';
 
-export const ObjectReference = struct(`${CORE}.ObjectReference`, 'A reference to an object, or to a field in it.', {
+export const ObjectReference = atomicStruct(struct(`${CORE}.ObjectReference`, 'A reference to an object, or to a field in it.', {
   apiVersion: string('API version of the referent.'),
   fieldPath: string('Path of a field inside the referent, such as spec.containers{name}.'),
   kind: string('Kind of the referent.'),
@@ -11,15 +11,15 @@ export const ObjectReference = struct(`${CORE}.ObjectReference`, 'A reference to
   namespace: string('Namespace of the referent.'),
   resourceVersion: string('Specific resourceVersion the reference points to, if any.'),
   uid: string('UID of the referent.'),
-});
+}));
 
-export const LocalObjectReference = struct(
+export const LocalObjectReference = atomicStruct(struct(
   `${CORE}.LocalObjectReference`,
   'A reference by name to an object in the same namespace.',
   { name: string('Name of the referent.') },
-);
+));
 
-export const TypedLocalObjectReference = struct(
+export const TypedLocalObjectReference = atomicStruct(struct(
   `${CORE}.TypedLocalObjectReference`,
   'A reference to a typed object in the same namespace.',
   {
@@ -27,7 +27,7 @@ export const TypedLocalObjectReference = struct(
     kind: req(string('Kind of the referent.')),
     name: req(string('Name of the referent.')),
   },
-);
+));
 
 export const TypedObjectReference = struct(
   `${CORE}.TypedObjectReference`,

@@ -1,7 +1,7 @@
 // core/v1 Service and Endpoints.
 import { Condition, IntOrString, topLevel } from './meta.js';
 import { ObjectReference } from './core-refs.js';
-import { boolean, enumOf, int32, keyed, list, map, ref, req, string, struct } from './dsl.js';
+import { atomicMap, boolean, enumOf, int32, keyed, list, ref, req, string, struct } from './dsl.js';
 
 const CORE = 'io.k8s.api.core.v1';
 const protocols = ['SCTP', 'TCP', 'UDP'];
@@ -45,7 +45,7 @@ export const ServiceSpec = struct(`${CORE}.ServiceSpec`, 'The desired behaviour 
   loadBalancerSourceRanges: list('string', 'Client CIDRs the load balancer lets through.'),
   ports: list(ServicePort, 'Ports the service exposes.', keyed(['port', 'protocol'])),
   publishNotReadyAddresses: boolean('Publish endpoints of pods that are not ready.'),
-  selector: map('string', 'Labels of the pods traffic goes to; no selector means endpoints are managed by hand.'),
+  selector: atomicMap('string', 'Labels of the pods traffic goes to; no selector means endpoints are managed by hand.'),
   sessionAffinity: enumOf(['ClientIP', 'None'], 'Session affinity: None (default) or ClientIP.'),
   sessionAffinityConfig: ref(SessionAffinityConfig, 'Settings of session affinity.'),
   trafficDistribution: string('Preference for how traffic is spread over endpoints, such as PreferClose.'),

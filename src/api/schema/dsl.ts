@@ -24,7 +24,7 @@ export type Shape =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'ref'; readonly to: TypeDef }
   | { readonly kind: 'array'; readonly items: Shape; readonly list: ListSemantics }
-  | { readonly kind: 'map'; readonly values: Shape }
+  | { readonly kind: 'map'; readonly values: Shape; readonly atomic?: boolean }
   /** Any JSON value; nothing below it is checked. */
   | { readonly kind: 'open' };
 
@@ -49,6 +49,8 @@ export interface TypeDef {
   readonly fields?: Readonly<Record<string, Field>>;
   readonly required?: readonly string[];
   readonly gvk?: readonly GroupVersionKind[];
+  /** Replaced as a whole by server-side apply (`x-kubernetes-map-type: atomic`). */
+  readonly atomic?: boolean;
   /** For named primitives: how the value is written on the wire. */
   readonly primitive?: Primitive;
 }
@@ -98,6 +100,11 @@ export function map(values: Item, description: string): Field {
   return { shape: { kind: 'map', values: shapeOf(values) }, description };
 }
 
+/** A map replaced as a whole by server-side apply. */
+export function atomicMap(values: Item, description: string): Field {
+  return { shape: { kind: 'map', values: shapeOf(values), atomic: true }, description };
+}
+
 /** Marks a field as required in its struct. */
 export function req(f: Field): Field {
   return { ...f, required: true };
@@ -133,6 +140,11 @@ export function struct(
     ...(required.length ? { required } : {}),
     ...(gvk ? { gvk: Array.isArray(gvk) ? gvk : [gvk as GroupVersionKind] } : {}),
   };
+}
+
+/** A struct replaced as a whole by server-side apply, such as a reference or a selector. */
+export function atomicStruct(def: TypeDef): TypeDef {
+  return { ...def, atomic: true };
 }
 
 export function primitive(name: string, description: string, form: Primitive): TypeDef {

@@ -1,6 +1,7 @@
 // apimachinery: object and list metadata, selectors, Status, DeleteOptions and the named primitives.
 import {
   apiPackage,
+  atomicStruct,
   boolean,
   enumOf,
   int32,
@@ -141,14 +142,14 @@ export const LabelSelectorRequirement = struct(
   },
 );
 
-export const LabelSelector = struct(
+export const LabelSelector = atomicStruct(struct(
   `${META}.LabelSelector`,
   'A label query. All terms must match; an empty selector matches everything, a null one nothing.',
   {
     matchExpressions: list(LabelSelectorRequirement, 'Terms over label keys and values.'),
     matchLabels: map('string', 'Exact key/value pairs, each equal to an In term with one value.'),
   },
-);
+));
 
 export const Condition = struct(`${META}.Condition`, 'One aspect of the current state of an object.', {
   lastTransitionTime: req(ref(Time, 'When the status last changed.')),
