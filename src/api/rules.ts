@@ -1,0 +1,185 @@
+// The per-kind rules the API server applies to every write: defaulting, then create, update or
+// status-update validation. One table, keyed by apiVersion and kind.
+
+import type { FieldError } from './errors.js';
+import { findKind } from './resources.js';
+import type { KubeObject, Pod } from './types.js';
+import {
+  defaultEndpointSlice,
+  defaultEndpoints,
+  defaultNamespace,
+  defaultNode,
+  defaultSecret,
+  defaultService,
+  prepareNamespaceForCreate,
+} from './defaults/core.js';
+import { defaultPod, preparePodForCreate } from './defaults/pod.js';
+import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } from './defaults/workloads.js';
+import * as apps from './validation/apps.js';
+import * as batch from './validation/batch.js';
+import * as core from './validation/core.js';
+import { nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.js';
+import * as other from './validation/other.js';
+import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './validation/pod.js';
+
+export interface KindRules {
+  /** Fills Kubernetes defaults in place (pkg/apis/<group>/v1/defaults.go semantics). Also used on update bodies. */
+  defaults(obj: KubeObject): void;
+  /**
+   * The registry strategy's create-only step, after defaults and before validation: Pod status
+   * (phase Pending, QoS class) and generation; Namespace status and `kubernetes` finalizer. Jobs
+   * need their uid: call `prepareJobForCreate(job, uid)` from defaults/workloads instead.
+   */
+  prepareForCreate(obj: KubeObject): void;
+  /** Create validation (ValidateXxx): metadata + spec (+ status where Kubernetes validates it on create). */
+  validate(obj: KubeObject): FieldError[];
+  /** Update validation of the main resource (ValidateXxxUpdate), incl. immutable fields. */
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Update through the status subresource (ValidateXxxStatusUpdate). */
+  validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[];
+}
+
+type Validate = (obj: KubeObject) => FieldError[];
+type ValidateUpdate = (obj: KubeObject, old: KubeObject) => FieldError[];
+
+const noop = () => {};
+
+function metadataUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  return validateObjectMetaUpdate(obj.metadata, old.metadata);
+}
+
+function kindRules(parts: {
+  defaults?: (obj: KubeObject) => void;
+  prepareForCreate?: (obj: KubeObject) => void;
+  validate: Validate;
+  validateUpdate: ValidateUpdate;
+  validateStatusUpdate?: ValidateUpdate;
+}): KindRules {
+  return {
+    defaults: parts.defaults ?? noop,
+    prepareForCreate: parts.prepareForCreate ?? noop,
+    validate: parts.validate,
+    validateUpdate: parts.validateUpdate,
+    validateStatusUpdate: parts.validateStatusUpdate ?? metadataUpdate,
+  };
+}
+
+const asPod = (obj: KubeObject) => obj as Pod;
+
+const table = new Map<string, KindRules>([
+  [
+    'v1/Pod',
+    kindRules({
+      defaults: (o) => defaultPod(asPod(o)),
+      prepareForCreate: (o) => preparePodForCreate(asPod(o)),
+      validate: (o) => validatePod(asPod(o)),
+      validateUpdate: (o, old) => validatePodUpdate(asPod(o), asPod(old)),
+      validateStatusUpdate: (o, old) => validatePodStatusUpdate(asPod(o), asPod(old)),
+    }),
+  ],
+  [
+    'v1/Namespace',
+    kindRules({
+      defaults: defaultNamespace,
+      prepareForCreate: prepareNamespaceForCreate,
+      validate: core.validateNamespace,
+      validateUpdate: core.validateNamespaceUpdate,
+      validateStatusUpdate: core.validateNamespaceStatusUpdate,
+    }),
+  ],
+  ['v1/Node', kindRules({ defaults: defaultNode, validate: core.validateNode, validateUpdate: core.validateNodeUpdate, validateStatusUpdate: core.validateNodeUpdate })],
+  ['v1/Event', kindRules({ validate: core.validateCoreEvent, validateUpdate: core.validateCoreEventUpdate })],
+  [
+    'v1/Service',
+    kindRules({
+      defaults: defaultService,
+      validate: core.validateService,
+      validateUpdate: core.validateServiceUpdate,
+      validateStatusUpdate: core.validateServiceStatusUpdate,
+    }),
+  ],
+  ['v1/Endpoints', kindRules({ defaults: defaultEndpoints, validate: core.validateEndpoints, validateUpdate: core.validateEndpointsUpdate })],
+  ['v1/ConfigMap', kindRules({ validate: core.validateConfigMap, validateUpdate: core.validateConfigMapUpdate })],
+  ['v1/Secret', kindRules({ defaults: defaultSecret, validate: core.validateSecret, validateUpdate: core.validateSecretUpdate })],
+  ['v1/ServiceAccount', kindRules({ validate: core.validateServiceAccount, validateUpdate: core.validateServiceAccountUpdate })],
+  [
+    'apps/v1/Deployment',
+    kindRules({
+      defaults: defaultDeployment,
+      validate: apps.validateDeployment,
+      validateUpdate: apps.validateDeploymentUpdate,
+      validateStatusUpdate: apps.validateDeploymentStatusUpdate,
+    }),
+  ],
+  [
+    'apps/v1/ReplicaSet',
+    kindRules({
+      defaults: defaultReplicaSet,
+      validate: apps.validateReplicaSet,
+      validateUpdate: apps.validateReplicaSetUpdate,
+      validateStatusUpdate: apps.validateReplicaSetStatusUpdate,
+    }),
+  ],
+  [
+    'apps/v1/DaemonSet',
+    kindRules({
+      defaults: defaultDaemonSet,
+      validate: apps.validateDaemonSet,
+      validateUpdate: apps.validateDaemonSetUpdate,
+      validateStatusUpdate: apps.validateDaemonSetStatusUpdate,
+    }),
+  ],
+  ['apps/v1/ControllerRevision', kindRules({ validate: apps.validateControllerRevision, validateUpdate: apps.validateControllerRevisionUpdate })],
+  [
+    'batch/v1/Job',
+    kindRules({
+      defaults: defaultJob,
+      validate: batch.validateJob,
+      validateUpdate: batch.validateJobUpdate,
+      validateStatusUpdate: batch.validateJobStatusUpdate,
+    }),
+  ],
+  [
+    'batch/v1/CronJob',
+    kindRules({
+      defaults: defaultCronJob,
+      validate: batch.validateCronJob,
+      validateUpdate: batch.validateCronJobUpdate,
+      validateStatusUpdate: batch.validateCronJobStatusUpdate,
+    }),
+  ],
+  ['coordination.k8s.io/v1/Lease', kindRules({ validate: other.validateLease, validateUpdate: other.validateLeaseUpdate })],
+  [
+    'discovery.k8s.io/v1/EndpointSlice',
+    kindRules({ defaults: defaultEndpointSlice, validate: other.validateEndpointSlice, validateUpdate: other.validateEndpointSliceUpdate }),
+  ],
+  ['events.k8s.io/v1/Event', kindRules({ validate: core.validateEventsV1Event, validateUpdate: core.validateEventsV1EventUpdate })],
+  [
+    'policy/v1/PodDisruptionBudget',
+    kindRules({
+      validate: other.validatePodDisruptionBudget,
+      validateUpdate: other.validatePodDisruptionBudgetUpdate,
+      validateStatusUpdate: other.validatePodDisruptionBudgetStatusUpdate,
+    }),
+  ],
+]);
+
+const genericRules = new Map<boolean, KindRules>();
+
+/** Metadata-only rules (the registry's common ObjectMeta checks) for kinds without their own. */
+function generic(namespaced: boolean): KindRules {
+  let rules = genericRules.get(namespaced);
+  if (!rules) {
+    const meta = { namespaced, name: nameIsPathSegment };
+    rules = kindRules({
+      validate: (o) => validateObjectMeta(o.metadata, meta),
+      validateUpdate: (o, old) => metadataUpdate(o, old).concat(validateObjectMeta(o.metadata, meta)),
+    });
+    genericRules.set(namespaced, rules);
+  }
+  return rules;
+}
+
+export function rulesFor(apiVersion: string, kind: string): KindRules {
+  return table.get(`${apiVersion}/${kind}`) ?? generic(findKind(apiVersion, kind)?.namespaced ?? true);
+}

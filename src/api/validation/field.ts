@@ -1,0 +1,84 @@
+// Helpers shared by every validator: paths as Kubernetes prints them, and field errors whose value
+// is shown the way Go prints a struct (`v1.LabelSelector{...}`), which JSON cannot reproduce.
+
+import { FieldError, field, type FieldErrorType } from '../errors.js';
+import { FIELD_IMMUTABLE_MSG, NON_NEGATIVE_MSG } from './strings.js';
+
+export type Errs = FieldError[];
+
+export const child = (path: string, name: string) => (path ? `${path}.${name}` : name);
+export const index = (path: string, i: number) => `${path}[${i}]`;
+export const key = (path: string, k: string) => `${path}[${k}]`;
+
+/** A field error whose value text is already rendered (Go `%#v` of a struct, or similar). */
+export class RenderedValueError extends FieldError {
+  constructor(
+    type: FieldErrorType,
+    fieldPath: string,
+    readonly renderedValue: string,
+    detail: string,
+  ) {
+    super(type, fieldPath, renderedValue, detail);
+  }
+
+  override body(): string {
+    const words = this.type === 'FieldValueDuplicate' ? 'Duplicate value' : 'Invalid value';
+    return this.detail ? `${words}: ${this.renderedValue}: ${this.detail}` : `${words}: ${this.renderedValue}`;
+  }
+}
+
+export function invalidRendered(path: string, rendered: string, detail: string): FieldError {
+  return new RenderedValueError('FieldValueInvalid', path, rendered, detail);
+}
+
+export function duplicateRendered(path: string, rendered: string, detail = ''): FieldError {
+  return new RenderedValueError('FieldValueDuplicate', path, rendered, detail);
+}
+
+export function nonNegative(value: unknown, path: string): Errs {
+  return typeof value === 'number' && value < 0 ? [field.invalid(path, value, NON_NEGATIVE_MSG)] : [];
+}
+
+export function immutable(newVal: unknown, oldVal: unknown, path: string, rendered?: string): Errs {
+  if (deepEqual(newVal, oldVal)) return [];
+  return [rendered !== undefined ? invalidRendered(path, rendered, FIELD_IMMUTABLE_MSG) : field.invalid(path, newVal, FIELD_IMMUTABLE_MSG)];
+}
+
+/**
+ * Semantic equality of decoded JSON, as apimachinery's: absent, null and an empty list are the same
+ * value; an empty object is not (it stands for a set pointer).
+ */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (isAbsent(a) || isAbsent(b)) return isAbsent(a) && isAbsent(b);
+  if (typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  for (const k in ao) if (!deepEqual(ao[k], bo[k])) return false;
+  for (const k in bo) if (!(k in ao) && !isAbsent(bo[k])) return false;
+  return true;
+}
+
+const isAbsent = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+
+export const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Go's `%q` of a string inside a struct rendering. */
+export const goQuote = (s: string | undefined) => JSON.stringify(s ?? '');
+
+export function goStringMap(m: Record<string, string> | undefined): string {
+  if (!m) return 'map[string]string(nil)';
+  const keys = Object.keys(m).sort();
+  return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(m[k])}`).join(', ')}}`;
+}
+
+export function goStringSlice(list: string[] | undefined): string {
+  if (!list) return '[]string(nil)';
+  return `[]string{${list.map(goQuote).join(', ')}}`;
+}
