@@ -229,7 +229,7 @@ export function encodeOpenAPIv2(doc: JsonObject): Buffer {
     ...(doc.securityDefinitions ? { security_definitions: securityDefinitions(asObject(doc.securityDefinitions)) } : {}),
   };
   const type = messageType();
-  return Buffer.from(type.encode(type.fromObject(message)).finish());
+  return Buffer.from(type.encode(message).finish());
 }
 
 /** Decodes the protobuf form back into plain message objects (snake_case fields); for tests and tools. */
