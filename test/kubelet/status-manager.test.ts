@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod, PodCondition, PodStatus } from '../../src/api/types.js';
 import { StatusManager } from '../../src/kubelet/status/manager.js';
+import { isStatusEqualForKubelet, jsonEqual } from '../../src/kubelet/status/normalize.js';
 import type { PodStatusWriter } from '../../src/kubelet/types.js';
 import { FakeClock } from '../../src/util/clock.js';
 
@@ -270,5 +271,23 @@ describe('StatusManager', () => {
     await manager.flush();
     assert.deepEqual(writer.writes[0]!.conditions!.map((c) => c.type), ['example.com/gate', 'Ready', 'ContainersReady', 'PodScheduled']);
     await manager.stop();
+  });
+});
+
+describe('status equality', () => {
+  test('null, undefined and absent fields are equal; other differences are not', () => {
+    assert.equal(jsonEqual({ a: 1, t: null }, { a: 1 }), true);
+    assert.equal(jsonEqual({ a: 1 }, { a: 1, t: undefined }), true);
+    assert.equal(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), true);
+    assert.equal(jsonEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] }), false);
+    assert.equal(jsonEqual({ a: 1 }, { a: 1, b: 0 }), false);
+  });
+
+  test('kubelet conditions compare by status, reason and message only', () => {
+    const a: PodStatus = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
+    const b: PodStatus = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:09Z' }] };
+    assert.equal(isStatusEqualForKubelet(a, b), true);
+    assert.equal(isStatusEqualForKubelet(a, { ...b, conditions: [{ type: 'Ready', status: 'False' }] }), false);
+    assert.equal(isStatusEqualForKubelet(a, { ...b, phase: 'Failed' }), false);
   });
 });

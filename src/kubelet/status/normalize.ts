@@ -50,8 +50,8 @@ export function normalizeStatus(pod: Pod, status: PodStatus): PodStatus {
   if (status.conditions) {
     out.conditions = status.conditions.map((c) => ({
       ...c,
-      lastProbeTime: seconds(c.lastProbeTime ?? null),
-      lastTransitionTime: seconds(c.lastTransitionTime ?? null),
+      lastProbeTime: seconds(c.lastProbeTime),
+      lastTransitionTime: seconds(c.lastTransitionTime),
     }));
   }
   const regular = normalizeContainers(status.containerStatuses, maxMessage);
@@ -63,9 +63,9 @@ export function normalizeStatus(pod: Pod, status: PodStatus): PodStatus {
   return out;
 }
 
-/** Structural equality of JSON values; absent and undefined properties are the same. */
+/** Structural equality of JSON values; absent, undefined and null properties are the same. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
+  if (a === b || (a ?? undefined) === (b ?? undefined)) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
   if (Array.isArray(a)) {
@@ -74,8 +74,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   }
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
-  for (const k of Object.keys(ao)) if (ao[k] !== undefined && !jsonEqual(ao[k], bo[k])) return false;
-  for (const k of Object.keys(bo)) if (bo[k] !== undefined && ao[k] === undefined) return false;
+  for (const k of Object.keys(ao)) if (!jsonEqual(ao[k], bo[k])) return false;
+  for (const k of Object.keys(bo)) if (!(k in ao) && !jsonEqual(undefined, bo[k])) return false;
   return true;
 }
 
