@@ -98,15 +98,28 @@ function readMapEntry(owner: MessageDef, field: FieldDef, reader: Reader, depth:
     const tag = reader.uint32();
     const number = tag >>> 3;
     const wire = tag & 7;
-    if (number === 1 && wire === LENGTH) key = Buffer.from(reader.bytes()).toString('utf8');
-    else if (number === 2 && wire === wireTypeOf(field.type)) value = field.scalar ? readScalar(field.type, reader) : readNested(field.type, true, reader, depth);
-    else if (number === 1 || number === 2) throw new ProtobufError(`${owner.name}.${field.json}: wrong wire type ${wire} in a map entry`);
-    else reader.skipType(wire);
+    if (number === 1 && wire === LENGTH) {
+      key = Buffer.from(reader.bytes()).toString('utf8');
+    } else if (number === 2 && wire === wireTypeOf(field.type)) {
+      // A map value is written even when zero, so a zero value is kept.
+      value = field.scalar ? readScalar(field.type, reader) : readNested(field.type, true, reader, depth);
+    } else if (number === 1 || number === 2) {
+      throw new ProtobufError(`${owner.name}.${field.json}: wrong wire type ${wire} in a map entry`);
+    } else {
+      reader.skipType(wire);
+    }
   }
   return [key, value === undefined ? zeroOf(field.type) : value];
 }
 
-function readField(owner: MessageDef, field: FieldDef, wire: number, reader: Reader, slots: unknown[], depth: number): void {
+function readField(
+  owner: MessageDef,
+  field: FieldDef,
+  wire: number,
+  reader: Reader,
+  slots: unknown[],
+  depth: number,
+): void {
   if (field.map) {
     if (wire !== LENGTH) throw new ProtobufError(`${owner.name}.${field.json}: wrong wire type ${wire}`);
     const [key, value] = readMapEntry(owner, field, reader, depth);

@@ -90,7 +90,8 @@ export const configMapPrinter: Printer = {
 export const secretPrinter: Printer = {
   columns: [nameColumn, column('Type'), column('Data'), ageColumn],
   cells(secret, now) {
-    return [text(secret.metadata.name), text(secret.type), sizeOf(secret.data), since(secret.metadata.creationTimestamp, now)];
+    const age = since(secret.metadata.creationTimestamp, now);
+    return [text(secret.metadata.name), text(secret.type), sizeOf(secret.data), age];
   },
 };
 

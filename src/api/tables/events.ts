@@ -87,7 +87,8 @@ function eventCells(name: unknown, e: EventFields, now: number): unknown[] {
   const component = e.source?.component || e.reportingController;
   const host = e.source?.host || e.reportingInstance;
   const source = host ? `${component}, ${host}` : component;
-  return [last, e.type, e.reason, target, text(e.regarding?.fieldPath), source, e.message.trim(), first, occurrences, text(name)];
+  const subobject = text(e.regarding?.fieldPath);
+  return [last, e.type, e.reason, target, subobject, source, e.message.trim(), first, occurrences, text(name)];
 }
 
 const columns = [

@@ -17,7 +17,7 @@ export function since(value: unknown, now: number): string {
   return ms === undefined ? '<unknown>' : humanDuration(now - ms);
 }
 
-export function count(value: unknown): number {
+export function intOrZero(value: unknown): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : 0;
 }
 

@@ -131,7 +131,8 @@ function hostPort(host: string, port: number): string {
 export const endpointsPrinter: Printer = {
   columns: [nameColumn, column('Endpoints'), ageColumn],
   cells(ep, now) {
-    return [text(ep.metadata.name), formatEndpoints(ep.subsets as EndpointSubset[] | undefined), since(ep.metadata.creationTimestamp, now)];
+    const subsets = ep.subsets as EndpointSubset[] | undefined;
+    return [text(ep.metadata.name), formatEndpoints(subsets), since(ep.metadata.creationTimestamp, now)];
   },
 };
 

@@ -3,7 +3,7 @@
 import { humanDuration } from '../duration.js';
 import type { Container, ContainerStatus, KubeObject, Pod, PodCondition } from '../types.js';
 import { ageColumn, column, nameColumn } from './columns.js';
-import { NONE, count, since, text, timestamp } from './format.js';
+import { NONE, intOrZero, since, text, timestamp } from './format.js';
 import type { Printer, TableRowCondition } from './types.js';
 
 export interface PodSummary {
@@ -21,7 +21,7 @@ class Restarts {
   last: number | undefined;
 
   add(status: ContainerStatus): void {
-    this.count += count(status.restartCount);
+    this.count += intOrZero(status.restartCount);
     const finished = timestamp(status.lastState?.terminated?.finishedAt);
     if (finished !== undefined && (this.last === undefined || finished > this.last)) this.last = finished;
   }
@@ -75,7 +75,7 @@ export function summarizePod(pod: Pod, now: number): PodSummary {
     if (terminated) {
       if (terminated.reason) reason = `Init:${terminated.reason}`;
       else if (terminated.signal) reason = `Init:Signal:${terminated.signal}`;
-      else reason = `Init:ExitCode:${count(terminated.exitCode)}`;
+      else reason = `Init:ExitCode:${intOrZero(terminated.exitCode)}`;
     } else if (waiting?.reason && waiting.reason !== 'PodInitializing') {
       reason = `Init:${waiting.reason}`;
     } else {
@@ -98,7 +98,8 @@ export function summarizePod(pod: Pod, now: number): PodSummary {
       const terminated = c.state?.terminated;
       if (waiting?.reason) reason = waiting.reason;
       else if (terminated?.reason) reason = terminated.reason;
-      else if (terminated) reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${count(terminated.exitCode)}`;
+      else if (terminated?.signal) reason = `Signal:${terminated.signal}`;
+      else if (terminated) reason = `ExitCode:${intOrZero(terminated.exitCode)}`;
       else if (c.ready && c.state?.running) {
         hasRunning = true;
         ready++;
@@ -141,7 +142,8 @@ export const podPrinter: Printer = {
     column('Status', { description: 'The aggregate status of the containers in this pod.' }),
     column('Restarts', {
       description:
-        'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
+        'The number of times the containers in this pod have been restarted and when the last container in this pod ' +
+        'has restarted.',
     }),
     ageColumn,
     column('IP', { priority: 1 }),

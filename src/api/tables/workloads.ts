@@ -8,10 +8,10 @@ import {
   NONE,
   boolPointer,
   containerCells,
-  count,
   formatLabelSelector,
   formatLabels,
   intOrString,
+  intOrZero,
   selectorString,
   since,
   sizeOf,
@@ -57,9 +57,9 @@ export const deploymentPrinter: Printer = {
     const [containers, images] = containerCells(spec(d).template?.spec?.containers);
     return [
       text(d.metadata.name),
-      `${count(st.readyReplicas)}/${desiredReplicas(d)}`,
-      count(st.updatedReplicas),
-      count(st.availableReplicas),
+      `${intOrZero(st.readyReplicas)}/${desiredReplicas(d)}`,
+      intOrZero(st.updatedReplicas),
+      intOrZero(st.availableReplicas),
       since(d.metadata.creationTimestamp, now),
       containers,
       images,
@@ -83,8 +83,8 @@ export const replicaSetPrinter: Printer = {
     return [
       text(rs.metadata.name),
       desiredReplicas(rs),
-      count(st.replicas),
-      count(st.readyReplicas),
+      intOrZero(st.replicas),
+      intOrZero(st.readyReplicas),
       since(rs.metadata.creationTimestamp, now),
       containers,
       images,
@@ -111,11 +111,11 @@ export const daemonSetPrinter: Printer = {
     const [containers, images] = containerCells(template?.spec?.containers);
     return [
       text(ds.metadata.name),
-      count(st.desiredNumberScheduled),
-      count(st.currentNumberScheduled),
-      count(st.numberReady),
-      count(st.updatedNumberScheduled),
-      count(st.numberAvailable),
+      intOrZero(st.desiredNumberScheduled),
+      intOrZero(st.currentNumberScheduled),
+      intOrZero(st.numberReady),
+      intOrZero(st.updatedNumberScheduled),
+      intOrZero(st.numberAvailable),
       formatLabels(template?.spec?.nodeSelector),
       since(ds.metadata.creationTimestamp, now),
       containers,
@@ -147,7 +147,7 @@ function jobStatus(job: KubeObject): string {
 }
 
 function jobCompletions(job: KubeObject): string {
-  const succeeded = count(status(job).succeeded);
+  const succeeded = intOrZero(status(job).succeeded);
   const { completions, parallelism } = spec(job);
   if (typeof completions === 'number') return `${succeeded}/${completions}`;
   return typeof parallelism === 'number' && parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
@@ -204,7 +204,7 @@ export const cronJobPrinter: Printer = {
     const st = status(cj);
     const jobSpec = (s.jobTemplate as JobTemplate | undefined)?.spec;
     const [containers, images] = containerCells(jobSpec?.template?.spec?.containers);
-    const lastSchedule = st.lastScheduleTime === undefined || st.lastScheduleTime === null ? NONE : since(st.lastScheduleTime, now);
+    const lastSchedule = st.lastScheduleTime == null ? NONE : since(st.lastScheduleTime, now);
     return [
       text(cj.metadata.name),
       text(s.schedule),
@@ -238,7 +238,7 @@ export const controllerRevisionPrinter: Printer = {
     ageColumn,
   ],
   cells(cr, now) {
-    return [text(cr.metadata.name), controllerName(cr), count(cr.revision), since(cr.metadata.creationTimestamp, now)];
+    return [text(cr.metadata.name), controllerName(cr), intOrZero(cr.revision), since(cr.metadata.creationTimestamp, now)];
   },
 };
 
@@ -260,7 +260,7 @@ export const podDisruptionBudgetPrinter: Printer = {
       text(pdb.metadata.name),
       bound(s.minAvailable),
       bound(s.maxUnavailable),
-      count(status(pdb).disruptionsAllowed),
+      intOrZero(status(pdb).disruptionsAllowed),
       since(pdb.metadata.creationTimestamp, now),
     ];
   },

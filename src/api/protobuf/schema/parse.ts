@@ -75,7 +75,9 @@ function parseField(line: string, message: MessageDef, lineNumber: number): Fiel
 export function checkReferences(messages: Map<string, MessageDef>): void {
   for (const m of messages.values()) {
     for (const f of m.fields) {
-      if (!f.scalar && !messages.has(f.type)) throw new Error(`protobuf schema: ${m.name}.${f.json} refers to unknown ${f.type}`);
+      if (!f.scalar && !messages.has(f.type)) {
+        throw new Error(`protobuf schema: ${m.name}.${f.json} refers to unknown ${f.type}`);
+      }
     }
   }
 }
