@@ -1,0 +1,114 @@
+// Images of the process runtime. A container's filesystem is the host's, so an "image" is only its
+// configuration: entrypoint, cmd, env, working directory. Known images are JSON files in
+// `<rootDir>/images/` (`{ "name": "liveness:1", "entrypoint": ["/usr/local/bin/liveness"] }`); any
+// other name is a host image, empty, whose containers run host commands (`busybox` with `sh -c`).
+
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImageInfo } from '../types.js';
+
+export interface ImageConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  /** `NAME=value` entries, as in an OCI image config. */
+  env?: string[];
+  workingDir?: string;
+  stopSignal?: NodeJS.Signals;
+}
+
+export interface ImageRecord extends ImageConfig {
+  /** The normalized reference, e.g. `docker.io/library/busybox:1.28`. */
+  name: string;
+}
+
+/** Normalizes like containerd: default registry `docker.io`, `library/` for single names, `:latest`. */
+export function normalizeImageName(image: string): string {
+  const name = image.trim();
+  if (!name || /\s/.test(name)) throw new Error(`invalid image name ${JSON.stringify(image)}`);
+  const firstSlash = name.indexOf('/');
+  const first = firstSlash < 0 ? '' : name.slice(0, firstSlash);
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  let full = hasRegistry ? name : `docker.io/${firstSlash < 0 ? 'library/' : ''}${name}`;
+  const lastPart = full.slice(full.lastIndexOf('/') + 1);
+  if (!lastPart.includes(':') && !full.includes('@')) full += ':latest';
+  return full;
+}
+
+/** A stable content address for an image record. */
+export function imageRef(record: ImageRecord): string {
+  const canonical = JSON.stringify([record.name, record.entrypoint ?? [], record.cmd ?? [], record.env ?? [], record.workingDir ?? '']);
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
+}
+
+export function imageInfo(record: ImageRecord): ImageInfo {
+  return { id: imageRef(record), repoTags: [record.name], repoDigests: [], size: 0 };
+}
+
+export class ImageCatalog {
+  private constructor(
+    private readonly dir: string,
+    private readonly records: Map<string, { record: ImageRecord; file: string }>,
+  ) {}
+
+  /** Loads `<dir>/*.json`; files that do not parse are skipped. */
+  static async load(dir: string): Promise<ImageCatalog> {
+    const records = new Map<string, { record: ImageRecord; file: string }>();
+    const files = await readdir(dir).catch(() => [] as string[]);
+    for (const file of files.filter((f) => f.endsWith('.json')).sort()) {
+      try {
+        const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as ImageRecord;
+        if (typeof parsed.name !== 'string') continue;
+        const record = { ...parsed, name: normalizeImageName(parsed.name) };
+        records.set(record.name, { record, file: join(dir, file) });
+      } catch {
+        continue;
+      }
+    }
+    return new ImageCatalog(dir, records);
+  }
+
+  get(image: string): ImageRecord | undefined {
+    return this.records.get(normalizeImageName(image))?.record;
+  }
+
+  list(): ImageRecord[] {
+    return [...this.records.values()].map((r) => r.record).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async add(image: string, config: ImageConfig = {}): Promise<ImageRecord> {
+    const record: ImageRecord = { name: normalizeImageName(image), ...config };
+    const file = this.records.get(record.name)?.file ?? join(this.dir, `${createHash('sha256').update(record.name).digest('hex').slice(0, 16)}.json`);
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2) + '\n');
+    await rename(`${file}.tmp`, file);
+    this.records.set(record.name, { record, file });
+    return record;
+  }
+
+  async remove(image: string): Promise<boolean> {
+    const name = normalizeImageName(image);
+    const entry = this.records.get(name);
+    if (!entry) return false;
+    await rm(entry.file, { force: true });
+    this.records.delete(name);
+    return true;
+  }
+}
+
+/** `k8ts images add|list|remove` over a runtime's root directory. */
+export async function addImage(rootDir: string, image: string, config: ImageConfig = {}): Promise<ImageRecord> {
+  return (await ImageCatalog.load(imagesDir(rootDir))).add(image, config);
+}
+
+export async function listImages(rootDir: string): Promise<ImageRecord[]> {
+  return (await ImageCatalog.load(imagesDir(rootDir))).list();
+}
+
+export async function removeImage(rootDir: string, image: string): Promise<boolean> {
+  return (await ImageCatalog.load(imagesDir(rootDir))).remove(image);
+}
+
+export function imagesDir(rootDir: string): string {
+  return join(rootDir, 'images');
+}
