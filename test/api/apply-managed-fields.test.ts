@@ -65,12 +65,17 @@ describe('managedFields after a create', () => {
     ]);
   });
 
-  test('managedFields sent on a create are replaced by the record of the create', () => {
+  test('managedFields sent on a create are kept beside the record of the create', () => {
     const body = pod();
-    body.metadata.managedFields = [{ manager: 'liar', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
+    body.metadata.managedFields = [{ manager: 'restored', operation: 'Update', fieldsType: 'FieldsV1', fieldsV1: { 'f:spec': {} } }];
     const out = update(undefined, body, 'kubectl-create', t0);
-    assert.ok(byManager(out, 'liar') === undefined || JSON.stringify(byManager(out, 'liar')!.fieldsV1) !== '{}');
-    assert.ok(byManager(out, 'kubectl-create'));
+    assert.deepEqual(
+      entries(out).map((e) => [e.manager, e.fieldsV1]),
+      [
+        ['restored', { 'f:spec': {} }],
+        ['kubectl-create', byManager(update(undefined, pod(), 'kubectl-create', t0), 'kubectl-create')!.fieldsV1],
+      ],
+    );
   });
 });
 

@@ -23,7 +23,7 @@ import {
   type WriteContext,
 } from './managed-fields.js';
 import { isObject } from './schema.js';
-import { compare, merge, removeItems, toFieldSet, TypedError, withNamedFieldsAsMembers, withValueStructs } from './typed.js';
+import { compare, merge, removeItems, toFieldSet, TypedError, withNamedFieldsAsMembers } from './typed.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
 /** The Update manager that takes the fields of an object first applied after untracked writes. */
@@ -88,7 +88,7 @@ export function serverSideApply(args: ApplyArgs): KubeObject {
     }
     live = result.object;
     if (manager === kubectlManager && hasLastApplied(live)) live = withLastApplied(live, applied);
-    return withManagedFields(live, result.managers);
+    return structuredClone(withManagedFields(live, result.managers));
   } catch (err) {
     if (err instanceof Conflicts) throw conflictError(err.list);
     if (err instanceof TypedError) throw new ApiError(500, undefined, `failed to create typed patch object (${objectName(applied)}): ${err.message}`);
@@ -176,7 +176,7 @@ function conflictsAllowedByLastApplied(live: KubeObject, ctx: WriteContext): Fie
     return new FieldSet();
   }
   if (!isObject(lastApplied) || lastApplied.apiVersion !== ctx.apiVersion) return new FieldSet();
-  const c = compare(withValueStructs(lastApplied, ctx.type), withValueStructs(live, ctx.type), ctx.type);
+  const c = compare(lastApplied, live, ctx.type);
   return toFieldSet(lastApplied, ctx.type).difference(c.modified).difference(c.added).difference(c.removed);
 }
 

@@ -169,12 +169,28 @@ const kindOrder: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
 
 /** structured-merge-diff's path element order: fields by name, then keys, then values. */
 export function compareElements(a: PathElement, b: PathElement): number {
-  if (a[0] !== b[0]) return kindOrder[a[0]!]! - kindOrder[b[0]!]!;
-  if (a[0] === 'f') return a < b ? -1 : a > b ? 1 : 0;
-  if (a[0] === 'i') return Number(a.slice(2)) - Number(b.slice(2));
-  const av = JSON.parse(a.slice(2)) as unknown;
-  const bv = JSON.parse(b.slice(2)) as unknown;
-  return a[0] === 'k' ? compareKeys(av as Record<string, unknown>, bv as Record<string, unknown>) : compareValues(av, bv);
+  return compareDecoded(decode(a), decode(b));
+}
+
+interface Decoded {
+  kind: number;
+  text: string;
+  value?: unknown;
+}
+
+function decode(pe: PathElement): Decoded {
+  const kind = kindOrder[pe[0]!] ?? 4;
+  const text = pe.slice(2);
+  if (pe[0] === 'f') return { kind, text };
+  if (pe[0] === 'i') return { kind, text, value: Number(text) };
+  return { kind, text, value: JSON.parse(text) as unknown };
+}
+
+function compareDecoded(a: Decoded, b: Decoded): number {
+  if (a.kind !== b.kind) return a.kind - b.kind;
+  if (a.kind === 0) return a.text < b.text ? -1 : a.text > b.text ? 1 : 0;
+  if (a.kind === 1) return compareKeys(a.value as Record<string, unknown>, b.value as Record<string, unknown>);
+  return compareValues(a.value, b.value);
 }
 
 function compareKeys(a: Record<string, unknown>, b: Record<string, unknown>): number {
@@ -198,6 +214,12 @@ function compareValues(a: unknown, b: unknown): number {
   return as < bs ? -1 : as > bs ? 1 : 0;
 }
 
+/** Sorts in place, decoding each element once. */
 export function sortElements(elements: PathElement[]): PathElement[] {
-  return elements.sort(compareElements);
+  if (elements.length < 2) return elements;
+  if (elements.every((e) => e[0] === 'f')) return elements.sort();
+  const decoded = elements.map((e) => ({ e, d: decode(e) }));
+  decoded.sort((x, y) => compareDecoded(x.d, y.d));
+  decoded.forEach((x, i) => (elements[i] = x.e));
+  return elements;
 }

@@ -73,9 +73,9 @@ function fail(): never {
   throw new OperationFailed();
 }
 
+/** A missing value reads as null, as the json-patch library Kubernetes uses lets it. */
 function valueOf(op: Record<string, unknown>): unknown {
-  if (!('value' in op)) fail();
-  return structuredClone(op.value);
+  return 'value' in op ? structuredClone(op.value) : null;
 }
 
 /** Parses the RFC 6901 pointer held in `op[key]`. */

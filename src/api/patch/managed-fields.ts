@@ -7,7 +7,7 @@ import type { KubeObject, ManagedFieldsEntry } from '../types.js';
 import { findKind } from '../resources.js';
 import { FieldSet } from './fieldset.js';
 import { applySchemaFor, isObject, type TypeNode } from './schema.js';
-import { compare, TypedError, withValueStructs } from './typed.js';
+import { compare, TypedError } from './typed.js';
 
 export interface Manager {
   manager: string;
@@ -129,7 +129,7 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
 
 /** The fields a change from `before` to `after` added, changed and removed, minus reset fields. */
 export function changes(before: KubeObject, after: KubeObject, ctx: WriteContext): { changed: FieldSet; removed: FieldSet } {
-  const c = compare(withValueStructs(before, ctx.type), withValueStructs(after, ctx.type), ctx.type);
+  const c = compare(before, after, ctx.type);
   return {
     changed: c.added.union(c.modified).recursiveDifference(ctx.ignored),
     removed: c.removed.recursiveDifference(ctx.ignored),

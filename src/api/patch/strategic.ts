@@ -67,6 +67,7 @@ function mergeObject(original: Obj, patch: Obj, type: TypeNode): Obj {
     if (key === retainKeys || key.startsWith(deleteFromPrimitiveList)) continue;
     if (key.startsWith(setElementOrder)) {
       const field = key.slice(setElementOrder.length);
+      if (Array.isArray(value) && original[field] === undefined && patch[field] === undefined) continue;
       original[field] = mergeOrderedList(original[field], patch[field], value, childType(type, field, patch[field] ?? original[field]));
       continue;
     }
@@ -207,11 +208,11 @@ function checkRelativeOrder(patch: unknown[], orderIds: unknown[], identity: (v:
  * and the two interleaved so that items found in both lists keep the live relative order.
  */
 function orderItems(merged: unknown[], wanted: unknown[], live: unknown[], identity: (v: unknown) => unknown): unknown[] {
-  const wantedIds = wanted.filter((w) => !(isObject(w) && directive in w)).map(identity);
-  const liveIds = live.map(identity);
-  const posIn = (ids: unknown[], v: unknown) => ids.findIndex((id) => sameScalar(id, identity(v)));
-  const fromPatch = merged.filter((m) => posIn(wantedIds, m) >= 0).sort((a, b) => posIn(wantedIds, a) - posIn(wantedIds, b));
-  const serverOnly = merged.filter((m) => posIn(wantedIds, m) < 0).sort((a, b) => posIn(liveIds, a) - posIn(liveIds, b));
+  const wantedAt = positions(wanted.filter((w) => !(isObject(w) && directive in w)).map(identity));
+  const liveAt = positions(live.map(identity));
+  const at = (index: Map<string, number>, v: unknown) => index.get(scalarKey(identity(v))) ?? -1;
+  const fromPatch = merged.filter((m) => at(wantedAt, m) >= 0).sort((a, b) => at(wantedAt, a) - at(wantedAt, b));
+  const serverOnly = merged.filter((m) => at(wantedAt, m) < 0).sort((a, b) => at(liveAt, a) - at(liveAt, b));
   const out: unknown[] = [];
   let i = 0;
   let j = 0;
@@ -219,13 +220,27 @@ function orderItems(merged: unknown[], wanted: unknown[], live: unknown[], ident
     if (j >= serverOnly.length) out.push(fromPatch[i++]);
     else if (i >= fromPatch.length) out.push(serverOnly[j++]);
     else {
-      const l = posIn(liveIds, fromPatch[i]);
-      const r = posIn(liveIds, serverOnly[j]);
+      const l = at(liveAt, fromPatch[i]);
+      const r = at(liveAt, serverOnly[j]);
       if (l >= 0 && r >= 0 && l < r) out.push(fromPatch[i++]);
       else out.push(serverOnly[j++]);
     }
   }
   return out;
+}
+
+/** First position of each identity. */
+function positions(ids: unknown[]): Map<string, number> {
+  const index = new Map<string, number>();
+  ids.forEach((id, i) => {
+    const k = scalarKey(id);
+    if (!index.has(k)) index.set(k, i);
+  });
+  return index;
+}
+
+function scalarKey(v: unknown): string {
+  return typeof v === 'string' ? `s${v}` : `j${JSON.stringify(v)}`;
 }
 
 function dedupeScalars(values: unknown[]): unknown[] {

@@ -23,20 +23,25 @@ function isEmptyContainer(v: unknown): boolean {
   return v === undefined || v === null || (Array.isArray(v) ? v.length === 0 : isObject(v) && Object.keys(v).length === 0);
 }
 
+const sortedKeys = new WeakMap<ListNode, string[]>();
+
 /** The path element naming one item of a set or list map. */
 export function itemElement(list: ListNode, item: unknown, at: () => string, index: number): PathElement {
   if (list.listType === 'set') return `v:${JSON.stringify(item)}`;
-  const key: Obj = {};
-  for (const name of [...list.keys!].sort()) {
+  let keys = sortedKeys.get(list);
+  if (!keys) sortedKeys.set(list, (keys = [...list.keys!].sort()));
+  let out = 'k:{';
+  for (let i = 0; i < keys.length; i++) {
+    const name = keys[i]!;
     const v = isObject(item) ? (item[name] ?? list.keyDefaults?.[name]) : undefined;
     if (v === undefined || v === null) {
       throw new TypedError(
         `${at()}: element ${index}: associative list with keys has an element that omits key field ${JSON.stringify(name)} (and doesn't have default value)`,
       );
     }
-    key[name] = v;
+    out += `${i > 0 ? ',' : ''}${JSON.stringify(name)}:${JSON.stringify(v)}`;
   }
-  return `k:${JSON.stringify(key)}`;
+  return out + '}';
 }
 
 // ---- the fields an object sets --------------------------------------------------------------------
@@ -98,6 +103,7 @@ export function compare(before: unknown, after: unknown, type: TypeNode): Compar
 }
 
 function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: Comparison): void {
+  if (l !== undefined && r !== undefined && deepEqual(l, r)) return;
   const leaf = () => {
     if (l === undefined) out.added.insert(path);
     else if (r === undefined) out.removed.insert(path);
@@ -129,8 +135,11 @@ function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: 
     const lo = (isObject(l) ? l : {}) as Obj;
     const ro = (isObject(r) ? r : {}) as Obj;
     for (const name of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
+      const fieldType = childType(type, name, lo[name] ?? ro[name]);
+      const lv = isObject(l) ? inMemory(lo[name], fieldType) : undefined;
+      const rv = isObject(r) ? inMemory(ro[name], fieldType) : undefined;
       path.push(`f:${name}`);
-      diff(lo[name], ro[name], childType(type, name, lo[name] ?? ro[name]), path, out);
+      diff(lv, rv, fieldType, path, out);
       path.pop();
     }
     return node();
@@ -270,39 +279,13 @@ export function withNamedFieldsAsMembers(set: FieldSet, type: TypeNode): FieldSe
 }
 
 /**
- * The object as Kubernetes holds it in memory, where value structs (spec, template, resources…)
- * are always present, if only as `{}`, and lists without omitempty as null. Comparisons run on this form so that the first field set
- * in such a struct does not count the struct itself as added.
+ * A field as Kubernetes holds it in memory, where value structs (spec, template, resources…) are
+ * always present, if only as `{}`, and lists without omitempty as null. Comparisons see this form
+ * so that setting the first field of such a struct does not count the struct itself as added.
  */
-export function withValueStructs(value: unknown, type: TypeNode): unknown {
-  if (Array.isArray(value)) {
-    if (type.kind !== 'list') return value;
-    let out: unknown[] | undefined;
-    value.forEach((item, i) => {
-      const filled = withValueStructs(item, type.items);
-      if (filled !== item) (out ??= value.slice())[i] = filled;
-    });
-    return out ?? value;
-  }
-  if (!isObject(value)) return value;
-  if (type.kind === 'map') {
-    let out: Obj | undefined;
-    for (const [k, v] of Object.entries(value)) {
-      const filled = withValueStructs(v, type.values);
-      if (filled !== v) (out ??= { ...value })[k] = filled;
-    }
-    return out ?? value;
-  }
-  if (type.kind !== 'struct') return value;
-  let out: Obj | undefined;
-  for (const [name, fieldType] of Object.entries(type.fields)) {
-    const current = value[name];
-    let filled: unknown;
-    if (current !== undefined) filled = withValueStructs(current, fieldType);
-    else if (fieldType.kind === 'struct' && fieldType.value) filled = withValueStructs({}, fieldType);
-    else if (fieldType.kind === 'list' && fieldType.zeroNull) filled = null;
-    else continue;
-    if (filled !== current) (out ??= { ...value })[name] = filled;
-  }
-  return out ?? value;
+function inMemory(value: unknown, type: TypeNode): unknown {
+  if (value !== undefined) return value;
+  if (type.kind === 'struct' && type.value) return {};
+  if (type.kind === 'list' && type.zeroNull) return null;
+  return undefined;
 }
