@@ -47,8 +47,6 @@ function shapeSchema(shape: Shape, dialect: Dialect): JsonObject {
         additionalProperties: shapeSchema(shape.values, dialect),
         ...(shape.atomic ? { 'x-kubernetes-map-type': 'atomic' } : {}),
       };
-    case 'open':
-      return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
   }
 }
 

@@ -24,9 +24,7 @@ export type Shape =
   | { readonly kind: 'boolean' }
   | { readonly kind: 'ref'; readonly to: TypeDef }
   | { readonly kind: 'array'; readonly items: Shape; readonly list: ListSemantics }
-  | { readonly kind: 'map'; readonly values: Shape; readonly atomic?: boolean }
-  /** Any JSON value; nothing below it is checked. */
-  | { readonly kind: 'open' };
+  | { readonly kind: 'map'; readonly values: Shape; readonly atomic?: boolean };
 
 export interface Field {
   readonly shape: Shape;
@@ -90,7 +88,6 @@ export const int64 = (description: string): Field => ({ shape: { kind: 'integer'
 export const double = (description: string): Field => ({ shape: { kind: 'number', format: 'double' }, description });
 export const boolean = (description: string): Field => ({ shape: { kind: 'boolean' }, description });
 export const ref = (to: TypeDef, description: string): Field => ({ shape: { kind: 'ref', to }, description });
-export const open = (description: string): Field => ({ shape: { kind: 'open' }, description });
 
 export function list(items: Item, description: string, semantics: ListSemantics = atomic): Field {
   return { shape: { kind: 'array', items: shapeOf(items), list: semantics }, description };

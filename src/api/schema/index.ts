@@ -6,7 +6,6 @@ export {
   unknownFieldPaths,
   strictDecodingError,
   strictPatchError,
-  strictDecodingWarnings,
   goValue,
 } from './unknown-fields.js';
 export { findDuplicateFields } from './duplicate-fields.js';

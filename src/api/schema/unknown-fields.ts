@@ -99,7 +99,8 @@ function needsWalk(shape: Shape): boolean {
 
 /**
  * The strict-decoding problems of `obj` as the kind `apiVersion`/`kind`, in document order, as
- * `unknown field "<path>"` texts. Empty when all fields are known or the kind has no schema.
+ * `unknown field "<path>"` texts. Empty when all fields are known or the kind has no schema. With
+ * fieldValidation=Warn each text is one `Warning` header.
  */
 export function findUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
   const def = schemaForKind(apiVersion, kind);
@@ -133,11 +134,6 @@ export function strictDecodingError(apiVersion: string, kind: string, problems: 
  */
 export function strictPatchError(patch: unknown, problems: readonly string[]): ApiError {
   return errors.invalid('', '', '', [field.invalid('patch', goValue(patch), decodingMessage(problems))]);
-}
-
-/** The `Warning` header texts for fieldValidation=Warn: one per problem. */
-export function strictDecodingWarnings(problems: readonly string[]): string[] {
-  return [...problems];
 }
 
 /** Go's `%+v` of a decoded JSON value: maps with sorted keys, `map[a:1 b:[x y]]`. */
