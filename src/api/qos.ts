@@ -14,7 +14,8 @@ export function computeQoSClass(pod: Pick<Pod, 'spec'>): QoSClass {
   let guaranteed = true;
   const containers: Container[] = [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])];
   for (const c of containers) {
-    accumulate(c.resources?.requests, requests);
+    // A limit without a request is a request of the same size once the pod is defaulted.
+    accumulate({ ...c.resources?.limits, ...c.resources?.requests }, requests);
     const found = accumulate(c.resources?.limits, limits);
     if (!found.has('cpu') || !found.has('memory')) guaranteed = false;
   }

@@ -5,7 +5,7 @@ import { prepareJobForCreate } from '../../src/api/defaults/workloads.js';
 import { generateName, GENERATED_SUFFIX_ALPHABET, randomSuffix } from '../../src/api/names.js';
 import type { KubeObject, Pod } from '../../src/api/types.js';
 
-function defaulted<T extends KubeObject>(obj: T): T {
+function defaulted<T extends KubeObject = KubeObject>(obj: NoInfer<T>): T {
   rulesFor(obj.apiVersion!, obj.kind!).defaults(obj);
   return obj;
 }
