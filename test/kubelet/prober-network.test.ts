@@ -1,6 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import { webcrypto } from 'node:crypto';
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
@@ -208,5 +212,32 @@ describe('gRPC health probes', () => {
     const closed = await closedPort();
     const out = await probeAt({ grpc: { port: closed }, timeoutSeconds: 1 });
     assert.deepEqual(out, { outcome: 'failure', output: `timeout: failed to connect service "127.0.0.1:${closed}" within 1s: context deadline exceeded` });
+  });
+});
+
+/** A throwaway self-signed certificate for 127.0.0.1. */
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    { serialNumber: '01', name: 'CN=127.0.0.1', notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000), keys, signingAlgorithm: alg },
+    webcrypto as never,
+  );
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const key = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END PRIVATE KEY-----\n`;
+  return { cert: cert.toString('pem'), key };
+}
+
+describe('HTTPS probes', () => {
+  test('the certificate is not verified', async () => {
+    const server = https.createServer(await selfSigned(), (req, res) => res.end(`secure ${req.headers['user-agent']}`));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      assert.deepEqual(await probeAt({ httpGet: { scheme: 'HTTPS', path: '/', port } }), { outcome: 'success', output: 'secure kube-probe/1.33' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
