@@ -66,8 +66,9 @@ function reason(err: unknown): string {
 
 /**
  * Decodes a request body sent as `application/vnd.kubernetes.protobuf` into the object's JSON
- * shape, `kind` and `apiVersion` first. Throws a 400 for malformed bodies or kinds Kubernetes does
- * not have, a 415 for served kinds without a protobuf schema here.
+ * shape, `kind` and `apiVersion` first (a DeleteOptions body comes back as DeleteOptions JSON,
+ * without metadata). Throws a 400 for malformed bodies or kinds Kubernetes does not have, a 415
+ * for served kinds without a protobuf schema here.
  */
 export function decodeKubernetesProtobuf(body: Buffer): KubeObject {
   if (body.length < MAGIC.length || !body.subarray(0, MAGIC.length).equals(MAGIC)) throw errors.badRequest(NOT_PROTOBUF);
@@ -97,7 +98,10 @@ export function decodeKubernetesProtobuf(body: Buffer): KubeObject {
     if (isApiError(err)) throw err;
     throw errors.badRequest(`unable to decode ${kind} from protobuf: ${reason(err)}`);
   }
-  return { kind, apiVersion, ...fields, metadata: (fields.metadata as KubeObject['metadata'] | undefined) ?? {} };
+  // Request messages such as DeleteOptions have no metadata; every object has it, if only empty.
+  const object = { kind, apiVersion, ...fields } as KubeObject;
+  if (def.byNumber.get(1)?.json === 'metadata' && !object.metadata) object.metadata = {};
+  return object;
 }
 
 /** Encodes an object (with its apiVersion and kind) as Kubernetes' protobuf wire format. */

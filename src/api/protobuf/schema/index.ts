@@ -3,13 +3,14 @@
 import { coreSchema } from './core.js';
 import { metaSchema } from './meta.js';
 import { checkReferences, parseSchema, type MessageDef } from './parse.js';
+import { requestsSchema } from './requests.js';
 import { workloadsSchema } from './workloads.js';
 
 export type { FieldDef, MessageDef } from './parse.js';
 
 export const messages: ReadonlyMap<string, MessageDef> = (() => {
   const all = new Map<string, MessageDef>();
-  for (const text of [metaSchema, coreSchema, workloadsSchema]) parseSchema(text, all);
+  for (const text of [metaSchema, coreSchema, workloadsSchema, requestsSchema]) parseSchema(text, all);
   checkReferences(all);
   return all;
 })();
@@ -29,6 +30,9 @@ const kinds = new Map<string, string>([
   ['batch/v1/Job', 'Job'],
   ['batch/v1/CronJob', 'CronJob'],
   ['policy/v1/PodDisruptionBudget', 'PodDisruptionBudget'],
+  ['v1/DeleteOptions', 'DeleteOptions'],
+  ['meta.k8s.io/v1/DeleteOptions', 'DeleteOptions'],
+  ['authentication.k8s.io/v1/TokenRequest', 'TokenRequest'],
 ]);
 
 export function messageFor(apiVersion: string, kind: string): MessageDef | undefined {
