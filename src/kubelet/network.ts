@@ -17,6 +17,8 @@ export interface HttpGetRequest {
   timeoutMs: number;
   /** Follow redirects that stay on the same host name (at most 10); others are returned as they came. */
   followRedirects: boolean;
+  /** Cancels the request (rejects with `context canceled`). */
+  signal?: AbortSignal;
 }
 
 export interface HttpGetResponse {
@@ -101,7 +103,7 @@ interface OneResponse {
   location?: string;
 }
 
-function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: number, urlText: string): Promise<OneResponse> {
+function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: number, urlText: string, signal: AbortSignal | undefined): Promise<OneResponse> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     const hostname = url.hostname.replace(/^\[|\]$/g, '');
@@ -109,10 +111,15 @@ function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: numb
     const address = joinHostPort(hostname, port);
     let gotHeaders = false;
     let settled = false;
-    const fail = (message: string) => {
-      if (settled) return;
+    const onAbort = () => fail('context canceled');
+    const done = () => {
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const fail = (message: string) => {
+      if (settled) return;
+      done();
       req.destroy();
       reject(new Error(`Get "${urlText}": ${message}`));
     };
@@ -131,8 +138,7 @@ function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: numb
       let size = 0;
       const finish = () => {
         if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        done();
         res.destroy();
         req.destroy();
         const location = res.headers.location;
@@ -151,6 +157,9 @@ function requestOnce(url: URL, headers: http.OutgoingHttpHeaders, deadline: numb
         ? 'context deadline exceeded (Client.Timeout or context cancellation while reading body)'
         : 'context deadline exceeded (Client.Timeout exceeded while awaiting headers)');
     }, Math.max(0, deadline - Date.now()));
+    timer.unref();
+    if (signal?.aborted) return fail('context canceled');
+    signal?.addEventListener('abort', onAbort, { once: true });
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (isHttps && (err.code === 'EPROTO' || /wrong version number|packet length too long/.test(err.message))) {
         fail('http: server gave HTTP response to HTTPS client');
@@ -172,7 +181,7 @@ async function httpGet(req: HttpGetRequest): Promise<HttpGetResponse> {
   let urlText = first;
   let url = new URL(first);
   for (let hops = 0; ; hops++) {
-    const res = await requestOnce(url, headers, deadline, urlText);
+    const res = await requestOnce(url, headers, deadline, urlText, req.signal);
     if (!req.followRedirects || !isRedirect(res.statusCode) || res.location === undefined) return res;
     const next = new URL(res.location, url);
     if (next.hostname !== url.hostname || (next.protocol !== 'http:' && next.protocol !== 'https:')) return res;

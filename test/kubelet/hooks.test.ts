@@ -106,10 +106,16 @@ describe('HTTP handlers against a real server', () => {
   let server: http.Server;
   let port: number;
   const seen: { url: string; ua: string | undefined }[] = [];
+  let hangClosedResolve: () => void = () => undefined;
+  const hangClosed = new Promise<void>((r) => (hangClosedResolve = r));
 
   before(async () => {
     server = http.createServer((req, res) => {
       seen.push({ url: req.url ?? '', ua: req.headers['user-agent'] });
+      if (req.url === '/hang') {
+        req.socket.on('close', () => hangClosedResolve());
+        return;
+      }
       res.statusCode = req.url === '/broken' ? 500 : 200;
       res.end();
     });
@@ -138,6 +144,16 @@ describe('HTTP handlers against a real server', () => {
     assert.equal(await runner.run(pod, container, 'c1', 'PostStart', { httpGet: { path: '/tls', port, scheme: 'HTTPS' } }), undefined);
     assert.deepEqual(seen.map((s) => s.url), ['/tls']);
     assert.deepEqual(events, [`Warning LifecycleHTTPFallback request to HTTPS lifecycle hook 127.0.0.1:${port} got HTTP response, retry with HTTP succeeded`]);
+  });
+
+  test('abort cancels a hanging request', async () => {
+    const { runner } = runnerWith(async () => result(0));
+    const controller = new AbortController();
+    const pending = runner.run(pod, container, 'c1', 'PreStop', { httpGet: { path: '/hang', port } }, controller.signal);
+    while (!seen.some((s) => s.url === '/hang')) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    assert.equal(await pending, 'HTTP lifecycle hook (/hang) for Container "web" in Pod "web2_default(u-42)" failed - error: context canceled');
+    await hangClosed;
   });
 
   test('a transport error fails the hook', async () => {

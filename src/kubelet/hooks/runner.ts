@@ -108,7 +108,7 @@ export class LifecycleHandlerRunner {
     if (!host) return 'failed to find networking container: the pod has no IP address';
     let req: HttpGetRequest;
     try {
-      req = buildHttpGetRequest(action, container, host, 'lifecycle', NO_TIMEOUT_MS, true);
+      req = { ...buildHttpGetRequest(action, container, host, 'lifecycle', NO_TIMEOUT_MS, true), ...(signal ? { signal } : {}) };
     } catch (err) {
       return messageOf(err);
     }
