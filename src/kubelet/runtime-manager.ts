@@ -121,6 +121,8 @@ export class RuntimeManager {
       running.map((c) => this.killContainer(pod, c, findContainerSpec(pod, nameOf(c)), '', 'other', gracePeriodOverride, ordering, signal)),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // An interrupted kill is redone with a shorter grace; the sandbox must outlive it.
+    if (signal?.aborted) return;
     for (const s of snapshot.sandboxes) await this.opts.runtime.stopPodSandbox(s.id);
     if (failed) throw failed.reason;
   }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreEvent, Pod, PodSpec, PodStatus } from '../../src/api/types.js';
 import { FakeRuntime } from '../../src/runtime/fake/index.js';
-import { FakeClock, type Timer } from '../../src/util/clock.js';
+import { FakeClock, settle, type Timer } from '../../src/util/clock.js';
 import type { EventSink } from '../../src/kubelet/events.js';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet/kubelet.js';
 import type { HttpGetRequest, HttpGetResponse, ProbeNetwork } from '../../src/kubelet/network.js';
@@ -214,13 +214,13 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     async advance(ms) {
       const target = clock.now() + ms;
       for (;;) {
-        await kubelet.idle();
+        await quiesce();
         const next = clock.nextTimerAt();
         if (next === undefined || next > target) break;
         await clock.advance(next - clock.now());
       }
       await clock.advance(target - clock.now());
-      await kubelet.idle();
+      await quiesce();
     },
     add(pod) {
       const stored = api.put(pod);
@@ -251,6 +251,23 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     },
   };
   return h;
+}
+
+/**
+ * Waits until the agent can make no progress without virtual time passing: no file-system request
+ * is pending and queued continuations have run.
+ */
+export async function quiesce(): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    await settle();
+    const io = process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq') || r.startsWith('FileHandle') || r === 'CloseReq');
+    if (!io) {
+      await settle();
+      if (!process.getActiveResourcesInfo().some((r) => r.startsWith('FSReq') || r.startsWith('FileHandle') || r === 'CloseReq')) return;
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error('file-system work did not finish');
 }
 
 let uidSeq = 0;
