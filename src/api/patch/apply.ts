@@ -7,7 +7,7 @@
 import { ApiError, errors, type StatusCause } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import { FieldSet, pathString, type Path } from './fieldset.js';
-import { deepEqual } from './json-patch.js';
+import { deepEqual, isObject } from './values.js';
 import {
   changes,
   decodeManagedFields,
@@ -22,7 +22,6 @@ import {
   type Managers,
   type WriteContext,
 } from './managed-fields.js';
-import { isObject } from './schema.js';
 import { compare, merge, removeItems, toFieldSet, TypedError, withNamedFieldsAsMembers } from './typed.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';

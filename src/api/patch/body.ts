@@ -3,7 +3,7 @@
 
 import { parse as parseYaml } from 'yaml';
 import { errors } from '../errors.js';
-import { isObject } from './schema.js';
+import { isObject } from './values.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 

@@ -3,7 +3,7 @@
 // apply is the 422 Kubernetes answers for every json-patch failure (its text carries no detail).
 
 import { ApiError, errors } from '../errors.js';
-import { isObject } from './schema.js';
+import { deepEqual, goKind, isObject } from './values.js';
 
 /** The most operations one JSON patch may carry. */
 export const maxJsonPatchOperations = 10000;
@@ -12,7 +12,7 @@ type Container = Record<string, unknown> | unknown[];
 
 class OperationFailed extends Error {}
 
-export function jsonPatchFailed(): ApiError {
+function jsonPatchFailed(): ApiError {
   return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
 }
 
@@ -85,7 +85,7 @@ function pointer(op: Record<string, unknown>, key: string): string[] {
   return parsePointer(text);
 }
 
-export function parsePointer(text: string): string[] {
+function parsePointer(text: string): string[] {
   if (text === '') return [];
   if (!text.startsWith('/')) fail();
   return text
@@ -163,25 +163,4 @@ function replace(doc: unknown, path: string[], value: unknown): unknown {
   else if (Object.hasOwn(parent, last)) parent[last] = value;
   else fail();
   return doc;
-}
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    return Array.isArray(b) && a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
-  }
-  if (isObject(a) && isObject(b)) {
-    const keys = Object.keys(a);
-    if (keys.length !== Object.keys(b).length) return false;
-    return keys.every((k) => Object.hasOwn(b, k) && deepEqual(a[k], b[k]));
-  }
-  return false;
-}
-
-/** How encoding/json names a JSON value's kind in its unmarshal errors. */
-export function goKind(v: unknown): string {
-  if (Array.isArray(v)) return 'array';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'object';
-  return typeof v === 'boolean' ? 'bool' : typeof v;
 }

@@ -6,7 +6,8 @@
 import type { KubeObject, ManagedFieldsEntry } from '../types.js';
 import { findKind } from '../resources.js';
 import { FieldSet } from './fieldset.js';
-import { applySchemaFor, isObject, type TypeNode } from './schema.js';
+import { applySchemaFor, type TypeNode } from './schema.js';
+import { isObject } from './values.js';
 import { compare, TypedError } from './typed.js';
 
 export interface Manager {

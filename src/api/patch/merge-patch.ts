@@ -1,6 +1,6 @@
 // RFC 7386 JSON merge patch: objects merge member by member, null deletes, anything else replaces.
 
-import { isObject } from './schema.js';
+import { isObject } from './values.js';
 
 export function applyMergePatch(doc: unknown, patch: unknown): unknown {
   if (!isObject(patch)) return patch;

@@ -385,7 +385,3 @@ export function itemType(list: TypeNode, item: unknown): TypeNode {
   if (list.kind === 'deduced') return deduced;
   return byValue(item);
 }
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}

@@ -6,7 +6,8 @@
 
 import { ApiError, errors } from '../errors.js';
 import { applyMergePatch } from './merge-patch.js';
-import { childType, isObject, itemType, schemaFor, type TypeNode } from './schema.js';
+import { childType, itemType, schemaFor, type TypeNode } from './schema.js';
+import { isObject } from './values.js';
 
 const directive = '$patch';
 const retainKeys = '$retainKeys';
@@ -23,7 +24,7 @@ export function applyStrategicMergePatch(doc: unknown, patch: unknown, apiVersio
 }
 
 /** The texts of k8s.io/apimachinery mergepatch errors. */
-export const smpErrors = {
+const smpErrors = {
   badJsonDoc: 'invalid JSON document',
   noListOfLists: 'lists of lists are not supported',
   primitiveList: 'invalid patch format of primitive list',

@@ -2,9 +2,9 @@
 // server-side apply: the set of fields an object sets, the comparison of two versions, the merge
 // of an applied configuration into a live object, and the removal of a set of fields.
 
-import { deepEqual } from './json-patch.js';
+import { deepEqual, isObject } from './values.js';
 import { FieldSet, pathString, type PathElement } from './fieldset.js';
-import { childType, elementType, isObject, type ListNode, type TypeNode } from './schema.js';
+import { childType, elementType, type ListNode, type TypeNode } from './schema.js';
 
 type Obj = Record<string, unknown>;
 
