@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import {
   findDuplicateFields,
+  findStrictProblems,
   findUnknownFields,
   goValue,
   strictDecodingError,
@@ -210,5 +211,32 @@ describe('findDuplicateFields', () => {
     assert.deepEqual(findDuplicateFields(' { "a" : [ [ {"x":1} , {"x":2} ] ] , "b" : true } '), []);
     assert.deepEqual(findDuplicateFields(JSON.stringify(deployment)), []);
     assert.deepEqual(findDuplicateFields('{"a":1,"a":'), ['duplicate field "a"']);
+  });
+});
+
+describe('findStrictProblems', () => {
+  test('unknown and duplicate fields of a JSON body, together in document order', () => {
+    const text =
+      '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","name":"b","labels":{"x":"1","x":"2"}},' +
+      '"spec":{"bogus":1,"bogus":2,"containers":[{"name":"c","image":"i","image":"j","foo":{"a":1,"a":2}}]}}';
+    assert.deepEqual(findStrictProblems('v1', 'Pod', text), [
+      'duplicate field "metadata.name"',
+      'duplicate field "metadata.labels.x"',
+      'unknown field "spec.bogus"',
+      'duplicate field "spec.containers[0].image"',
+      'unknown field "spec.containers[0].foo"',
+    ]);
+  });
+
+  test('agrees with findUnknownFields on a clean and on a typo-ridden body', () => {
+    assert.deepEqual(findStrictProblems('apps/v1', 'Deployment', JSON.stringify(deployment)), []);
+    const typo = { ...deployment, spec: { ...deployment.spec, replica: 3 } };
+    assert.deepEqual(findStrictProblems('apps/v1', 'Deployment', JSON.stringify(typo)), findUnknownFields('apps/v1', 'Deployment', typo));
+  });
+
+  test('opaque values are not looked into, and an unknown kind only gets duplicates', () => {
+    const rev = '{"apiVersion":"apps/v1","kind":"ControllerRevision","revision":1,"data":{"a":1,"a":2,"zz":{}}}';
+    assert.deepEqual(findStrictProblems('apps/v1', 'ControllerRevision', rev), []);
+    assert.deepEqual(findStrictProblems('example.com/v1', 'Widget', '{"a":1,"a":2,"b":3}'), ['duplicate field "a"']);
   });
 });

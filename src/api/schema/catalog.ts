@@ -1,7 +1,7 @@
 // Which schema describes which kind, and the closure of every named type they use.
-import { groupVersion, groupVersions, resources, type ResourceInfo } from '../resources.js';
+import { groupVersion, resources, type ResourceInfo } from '../resources.js';
 import type { GroupVersionKind, Shape, TypeDef } from './dsl.js';
-import { DeleteOptions, Patch, Status, WatchEvent, deleteOptionsGVKs, listOf } from './meta.js';
+import { DeleteOptions, Patch, Status, WatchEvent, listOf } from './meta.js';
 import { Binding, Pod } from './core-pod.js';
 import { Endpoints, Service } from './core-service.js';
 import { Node } from './core-node.js';
@@ -40,9 +40,6 @@ const key = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 const gvkKey = (g: GroupVersionKind) => key(groupVersion(g), g.kind);
 
 function buildIndex(): { byKind: Map<string, TypeDef>; lists: Map<string, TypeDef> } {
-  for (const gv of [...groupVersions(), { group: 'autoscaling', version: 'v1' }, { group: 'authentication.k8s.io', version: 'v1' }]) {
-    deleteOptionsGVKs.push({ group: gv.group, version: gv.version, kind: 'DeleteOptions' });
-  }
   const byKind = new Map<string, TypeDef>();
   for (const def of [...kindsOfResources, ...requestKinds]) {
     for (const g of def.gvk ?? []) byKind.set(gvkKey(g), def);

@@ -8,4 +8,4 @@ export {
   strictPatchError,
   goValue,
 } from './unknown-fields.js';
-export { findDuplicateFields } from './duplicate-fields.js';
+export { findDuplicateFields, findStrictProblems } from './strict-json.js';

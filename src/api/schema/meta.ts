@@ -1,4 +1,5 @@
 // apimachinery: object and list metadata, selectors, Status, DeleteOptions and the named primitives.
+import { groupVersions } from '../resources.js';
 import {
   apiPackage,
   atomicStruct,
@@ -198,8 +199,11 @@ export const Preconditions = struct(`${META}.Preconditions`, 'Conditions the obj
   uid: string('The object must have this UID.'),
 });
 
-/** Kinds served in several group versions; filled by the catalogue. */
-export const deleteOptionsGVKs: GroupVersionKind[] = [];
+/** DeleteOptions and WatchEvent are bodies of every served group version, and of the subresource ones. */
+function inEveryGroupVersion(kind: string): GroupVersionKind[] {
+  const gvs = [...groupVersions(), { group: 'autoscaling', version: 'v1' }, { group: 'authentication.k8s.io', version: 'v1' }];
+  return gvs.map((gv) => ({ group: gv.group, version: gv.version, kind }));
+}
 
 export const DeleteOptions = struct(
   `${META}.DeleteOptions`,
@@ -221,7 +225,7 @@ export const DeleteOptions = struct(
       'How dependents are garbage-collected: Orphan, Background or Foreground.',
     ),
   },
-  deleteOptionsGVKs,
+  inEveryGroupVersion('DeleteOptions'),
 );
 
 export const WatchEvent = struct(
@@ -231,7 +235,7 @@ export const WatchEvent = struct(
     object: req(ref(RawExtension, 'The object: its new state, its last state when deleted, or a Status on ERROR.')),
     type: req(string('ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.')),
   },
-  deleteOptionsGVKs,
+  inEveryGroupVersion('WatchEvent'),
 );
 
 // ---- top-level kinds -----------------------------------------------------------------------------

@@ -1,18 +1,37 @@
-// Duplicate keys are lost once JSON.parse has run, so strict validation finds them in the text:
-// `duplicate field "metadata.name"`, with the path format of unknown fields.
+// Strict decoding of JSON text. Duplicate keys are lost once JSON.parse has run, so they are found in
+// the text, in one pass with the unknown fields when a schema is given, in document order, as the
+// upstream decoder reports them: `duplicate field "metadata.name"`, `unknown field "spec.bogus"`.
+import type { Shape, TypeDef } from './dsl.js';
+import { schemaForKind } from './catalog.js';
+import { fieldsOf } from './fields.js';
 
 const MAX_PROBLEMS = 100;
+
+/** What is expected at a position: a shape, anything (no schema), or nothing to check (skipped). */
+type Expect = Shape | 'any' | 'skip';
+
+function objectMode(expect: Expect): { table?: Map<string, Shape>; child: (key: string) => Expect } | 'skip' {
+  if (expect === 'any') return { child: () => 'any' };
+  if (expect === 'skip') return 'skip';
+  if (expect.kind === 'map') return { child: () => expect.values };
+  if (expect.kind === 'ref' && expect.to.fields) {
+    const table = fieldsOf(expect.to);
+    return { table, child: (key) => table.get(key) ?? 'skip' };
+  }
+  return 'skip';
+}
 
 class Scanner {
   private i = 0;
   private readonly path: string[] = [];
+  private readonly seen = new Set<string>();
   readonly problems: string[] = [];
 
   constructor(private readonly text: string) {}
 
-  run(): void {
+  run(root: Expect): void {
     try {
-      this.value();
+      this.value(root);
     } catch (e) {
       if (!(e instanceof SyntaxError)) throw e;
     }
@@ -28,16 +47,17 @@ class Scanner {
     throw new SyntaxError(`unexpected input at ${this.i}`);
   }
 
-  private value(): void {
+  private value(expect: Expect): void {
     this.ws();
     const c = this.text.charCodeAt(this.i);
-    if (c === 123 /* { */) this.object();
-    else if (c === 91 /* [ */) this.array();
+    if (c === 123 /* { */) this.object(expect);
+    else if (c === 91 /* [ */) this.array(expect);
     else if (c === 34 /* " */) this.string();
     else this.literal();
   }
 
-  private object(): void {
+  private object(expect: Expect): void {
+    const mode = objectMode(expect);
     this.i++;
     this.ws();
     if (this.text.charCodeAt(this.i) === 125 /* } */) {
@@ -49,12 +69,17 @@ class Scanner {
       this.ws();
       if (this.text.charCodeAt(this.i) !== 34) this.fail();
       const key = this.string();
-      if (keys.has(key)) this.report(key);
-      else keys.add(key);
+      let child: Expect = 'skip';
+      if (mode !== 'skip') {
+        if (mode.table && !mode.table.has(key)) this.report('unknown', key);
+        else if (keys.has(key)) this.report('duplicate', key);
+        else keys.add(key);
+        child = mode.child(key);
+      }
       this.ws();
       if (this.text.charCodeAt(this.i++) !== 58 /* : */) this.fail();
       this.path.push(this.path.length ? `.${key}` : key);
-      this.value();
+      this.value(child);
       this.path.pop();
       this.ws();
       const next = this.text.charCodeAt(this.i++);
@@ -63,7 +88,8 @@ class Scanner {
     }
   }
 
-  private array(): void {
+  private array(expect: Expect): void {
+    const items: Expect = expect === 'any' ? 'any' : expect !== 'skip' && expect.kind === 'array' ? expect.items : 'skip';
     this.i++;
     this.ws();
     if (this.text.charCodeAt(this.i) === 93 /* ] */) {
@@ -72,7 +98,7 @@ class Scanner {
     }
     for (let index = 0; ; index++) {
       this.path.push(`[${index}]`);
-      this.value();
+      this.value(items);
       this.path.pop();
       this.ws();
       const next = this.text.charCodeAt(this.i++);
@@ -112,17 +138,31 @@ class Scanner {
     if (this.i === start) this.fail();
   }
 
-  private report(key: string): void {
+  private report(kind: 'unknown' | 'duplicate', key: string): void {
     if (this.problems.length >= MAX_PROBLEMS) return;
     const where = this.path.length ? `${this.path.join('')}.${key}` : key;
-    const text = `duplicate field "${where}"`;
-    if (!this.problems.includes(text)) this.problems.push(text);
+    const text = `${kind} field "${where}"`;
+    if (this.seen.has(text)) return;
+    this.seen.add(text);
+    this.problems.push(text);
   }
 }
 
 /** `duplicate field "<path>"` for every repeated key in a JSON text (up to a syntax error, if any). */
 export function findDuplicateFields(json: string): string[] {
   const scanner = new Scanner(json);
-  scanner.run();
+  scanner.run('any');
+  return scanner.problems;
+}
+
+/**
+ * Every strict-decoding problem of a JSON body as the kind `apiVersion`/`kind`, unknown and duplicate
+ * fields together in document order, as the upstream decoder lists them. Without a schema for the
+ * kind, only duplicates are found.
+ */
+export function findStrictProblems(apiVersion: string, kind: string, json: string): string[] {
+  const def: TypeDef | undefined = schemaForKind(apiVersion, kind);
+  const scanner = new Scanner(json);
+  scanner.run(def ? { kind: 'ref', to: def } : 'any');
   return scanner.problems;
 }

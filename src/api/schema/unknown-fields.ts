@@ -3,20 +3,10 @@
 import { ApiError, errors, field } from '../errors.js';
 import type { Shape, TypeDef } from './dsl.js';
 import { schemaForKind } from './catalog.js';
+import { fieldsOf } from './fields.js';
 
 /** The decoder stops collecting after this many problems, like the upstream one. */
 const MAX_PROBLEMS = 100;
-
-const fieldTables = new WeakMap<TypeDef, Map<string, Shape>>();
-
-function fieldsOf(def: TypeDef): Map<string, Shape> {
-  let table = fieldTables.get(def);
-  if (!table) {
-    table = new Map(Object.entries(def.fields ?? {}).map(([name, f]) => [name, f.shape]));
-    fieldTables.set(def, table);
-  }
-  return table;
-}
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
