@@ -90,12 +90,14 @@ export class ProbeManager implements ProbeStatusProvider {
     this.pods.delete(uid);
   }
 
+  /** The pod started terminating: liveness and startup stop; readiness goes on until containers stop. */
   podTerminating(pod: Pod): void {
     const entry = this.pods.get(pod.metadata.uid ?? '');
     if (!entry) return;
     entry.pod = pod;
     for (const [key, worker] of entry.workers) {
-      if (worker.kind === 'readiness') continue;
+      // As in Kubernetes, only the regular containers' liveness and startup probes stop here.
+      if (worker.kind === 'readiness' || worker.isInit) continue;
       worker.stop();
       entry.workers.delete(key);
     }
