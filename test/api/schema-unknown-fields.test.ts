@@ -10,7 +10,7 @@ import {
   goValue,
   strictDecodingError,
   strictPatchError,
-  unknownFieldPaths,
+  strictProblemText,
 } from '../../src/api/schema/index.js';
 
 const scenarios = '/work/shared/scenarios';
@@ -125,11 +125,11 @@ describe('findUnknownFields', () => {
       },
     };
     assert.deepEqual(findUnknownFields('v1', 'Pod', pod), [
-      'unknown field "metadata.labelz"',
-      'unknown field "spec.bogus"',
-      'unknown field "spec.containers[1].imagePullPolicyy"',
-      'unknown field "spec.containers[1].ports[0].containerport"',
-      'unknown field "spec.volumes[0].emptyDir.size"',
+      'metadata.labelz',
+      'spec.bogus',
+      'spec.containers[1].imagePullPolicyy',
+      'spec.containers[1].ports[0].containerport',
+      'spec.volumes[0].emptyDir.size',
     ]);
   });
 
@@ -142,47 +142,48 @@ describe('findUnknownFields', () => {
 
   test('status, services, nodes, jobs and the other kinds are checked too', () => {
     const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { selector: { app: 'x' }, ports: [{ port: 80, targetPort: 'http', nodeport: 1 }] } };
-    assert.deepEqual(findUnknownFields('v1', 'Service', svc), ['unknown field "spec.ports[0].nodeport"']);
+    assert.deepEqual(findUnknownFields('v1', 'Service', svc), ['spec.ports[0].nodeport']);
     const job = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j' }, spec: { template: { spec: { containers: [] } }, backofLimit: 1 } };
-    assert.deepEqual(findUnknownFields('batch/v1', 'Job', job), ['unknown field "spec.backofLimit"']);
+    assert.deepEqual(findUnknownFields('batch/v1', 'Job', job), ['spec.backofLimit']);
     const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n' }, status: { capacity: { cpu: '4' }, nodeInfo: { kubeletVersion: 'v1.33.0', arch: 'x' } } };
-    assert.deepEqual(findUnknownFields('v1', 'Node', node), ['unknown field "status.nodeInfo.arch"']);
+    assert.deepEqual(findUnknownFields('v1', 'Node', node), ['status.nodeInfo.arch']);
     const lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'l' }, spec: { holderIdentity: 'n', renewTime: '2024-01-01T00:00:00.000000Z' } };
     assert.deepEqual(findUnknownFields('coordination.k8s.io/v1', 'Lease', lease), []);
     const scale = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web' }, spec: { replicas: 3, replica: 2 } };
-    assert.deepEqual(findUnknownFields('autoscaling/v1', 'Scale', scale), ['unknown field "spec.replica"']);
+    assert.deepEqual(findUnknownFields('autoscaling/v1', 'Scale', scale), ['spec.replica']);
     const del = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, propagation: 'x' };
-    assert.deepEqual(findUnknownFields('v1', 'DeleteOptions', del), ['unknown field "propagation"']);
+    assert.deepEqual(findUnknownFields('v1', 'DeleteOptions', del), ['propagation']);
   });
 
   test('repeated problems are reported once and an unknown kind has none', () => {
     const pod = { spec: { containers: [{ name: 'a', x: 1 }] }, extra: 1 };
-    assert.deepEqual(findUnknownFields('v1', 'Pod', { ...pod, extra: 2 }), ['unknown field "spec.containers[0].x"', 'unknown field "extra"']);
+    assert.deepEqual(findUnknownFields('v1', 'Pod', { ...pod, extra: 2 }), ['spec.containers[0].x', 'extra']);
     assert.deepEqual(findUnknownFields('example.com/v1', 'Widget', { bogus: 1 }), []);
   });
 
-  test('unknownFieldPaths strips the wording', () => {
-    assert.deepEqual(unknownFieldPaths(['unknown field "spec.bogus"']), ['spec.bogus']);
+  test('strictProblemText words paths and problems as the decoder does', () => {
+    assert.equal(strictProblemText('spec.bogus'), 'unknown field "spec.bogus"');
+    assert.equal(strictProblemText({ type: 'duplicate', path: 'metadata.name' }), 'duplicate field "metadata.name"');
   });
 });
 
 describe('strict decoding errors', () => {
   test('create and update: 400 with the kind, the version and every problem', () => {
-    const err = strictDecodingError('apps/v1', 'Deployment', ['unknown field "spec.a"', 'unknown field "spec.b"']);
+    const err = strictDecodingError('apps/v1', 'Deployment', ['spec.a', { type: 'duplicate', path: 'spec.b' }]);
     assert.equal(err.code, 400);
     assert.equal(err.reason, 'BadRequest');
     assert.equal(
       err.message,
-      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.a", unknown field "spec.b"',
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.a", duplicate field "spec.b"',
     );
     assert.equal(
-      strictDecodingError('v1', 'Pod', ['unknown field "spec.bogus"']).message,
+      strictDecodingError('v1', 'Pod', ['spec.bogus']).message,
       'Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogus"',
     );
   });
 
   test('patch: 422 over the patch printed as a Go map', () => {
-    const err = strictPatchError({ spec: { replicas: 3, bogus: 'x' } }, ['unknown field "spec.bogus"']);
+    const err = strictPatchError({ spec: { replicas: 3, bogus: 'x' } }, ['spec.bogus']);
     assert.equal(err.code, 422);
     assert.equal(
       err.message,
@@ -199,18 +200,14 @@ describe('strict decoding errors', () => {
 describe('findDuplicateFields', () => {
   test('reports repeated keys with their paths', () => {
     const text = '{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"name":"x","image":"i","image":"j"}]},"spec":{}}';
-    assert.deepEqual(findDuplicateFields(text), [
-      'duplicate field "metadata.name"',
-      'duplicate field "spec.containers[0].image"',
-      'duplicate field "spec"',
-    ]);
+    assert.deepEqual(findDuplicateFields(text), ['metadata.name', 'spec.containers[0].image', 'spec']);
   });
 
   test('escaped keys, nested arrays and clean bodies', () => {
-    assert.deepEqual(findDuplicateFields('{"a\\"b":1,"a\\"b":2}'), ['duplicate field "a"b"']);
+    assert.deepEqual(findDuplicateFields('{"a\\"b":1,"a\\"b":2}'), ['a"b']);
     assert.deepEqual(findDuplicateFields(' { "a" : [ [ {"x":1} , {"x":2} ] ] , "b" : true } '), []);
     assert.deepEqual(findDuplicateFields(JSON.stringify(deployment)), []);
-    assert.deepEqual(findDuplicateFields('{"a":1,"a":'), ['duplicate field "a"']);
+    assert.deepEqual(findDuplicateFields('{"a":1,"a":'), ['a']);
   });
 });
 
@@ -219,7 +216,7 @@ describe('findStrictProblems', () => {
     const text =
       '{"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","name":"b","labels":{"x":"1","x":"2"}},' +
       '"spec":{"bogus":1,"bogus":2,"containers":[{"name":"c","image":"i","image":"j","foo":{"a":1,"a":2}}]}}';
-    assert.deepEqual(findStrictProblems('v1', 'Pod', text), [
+    assert.deepEqual(findStrictProblems('v1', 'Pod', text).map(strictProblemText), [
       'duplicate field "metadata.name"',
       'duplicate field "metadata.labels.x"',
       'unknown field "spec.bogus"',
@@ -231,12 +228,15 @@ describe('findStrictProblems', () => {
   test('agrees with findUnknownFields on a clean and on a typo-ridden body', () => {
     assert.deepEqual(findStrictProblems('apps/v1', 'Deployment', JSON.stringify(deployment)), []);
     const typo = { ...deployment, spec: { ...deployment.spec, replica: 3 } };
-    assert.deepEqual(findStrictProblems('apps/v1', 'Deployment', JSON.stringify(typo)), findUnknownFields('apps/v1', 'Deployment', typo));
+    assert.deepEqual(
+      findStrictProblems('apps/v1', 'Deployment', JSON.stringify(typo)),
+      findUnknownFields('apps/v1', 'Deployment', typo).map((path) => ({ type: 'unknown', path })),
+    );
   });
 
   test('opaque values are not looked into, and an unknown kind only gets duplicates', () => {
     const rev = '{"apiVersion":"apps/v1","kind":"ControllerRevision","revision":1,"data":{"a":1,"a":2,"zz":{}}}';
     assert.deepEqual(findStrictProblems('apps/v1', 'ControllerRevision', rev), []);
-    assert.deepEqual(findStrictProblems('example.com/v1', 'Widget', '{"a":1,"a":2,"b":3}'), ['duplicate field "a"']);
+    assert.deepEqual(findStrictProblems('example.com/v1', 'Widget', '{"a":1,"a":2,"b":3}'), [{ type: 'duplicate', path: 'a' }]);
   });
 });

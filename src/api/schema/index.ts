@@ -3,9 +3,10 @@ export * from './dsl.js';
 export { schemaForKind, schemaForResource, listSchemaForResource, closure, allKinds, commonSchemas } from './catalog.js';
 export {
   findUnknownFields,
-  unknownFieldPaths,
+  strictProblemText,
   strictDecodingError,
   strictPatchError,
   goValue,
+  type StrictProblem,
 } from './unknown-fields.js';
 export { findDuplicateFields, findStrictProblems } from './strict-json.js';

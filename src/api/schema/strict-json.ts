@@ -1,9 +1,10 @@
 // Strict decoding of JSON text. Duplicate keys are lost once JSON.parse has run, so they are found in
-// the text, in one pass with the unknown fields when a schema is given, in document order, as the
-// upstream decoder reports them: `duplicate field "metadata.name"`, `unknown field "spec.bogus"`.
+// the text, in one pass with the unknown fields when a schema is given, in document order and with
+// the paths the upstream decoder reports: `duplicate field "metadata.name"`, `unknown field "spec.x"`.
 import type { Shape, TypeDef } from './dsl.js';
 import { schemaForKind } from './catalog.js';
 import { fieldsOf } from './fields.js';
+import type { StrictProblem } from './unknown-fields.js';
 
 const MAX_PROBLEMS = 100;
 
@@ -25,7 +26,7 @@ class Scanner {
   private i = 0;
   private readonly path: string[] = [];
   private readonly seen = new Set<string>();
-  readonly problems: string[] = [];
+  readonly problems: StrictProblem[] = [];
 
   constructor(private readonly text: string) {}
 
@@ -138,21 +139,21 @@ class Scanner {
     if (this.i === start) this.fail();
   }
 
-  private report(kind: 'unknown' | 'duplicate', key: string): void {
+  private report(type: StrictProblem['type'], key: string): void {
     if (this.problems.length >= MAX_PROBLEMS) return;
-    const where = this.path.length ? `${this.path.join('')}.${key}` : key;
-    const text = `${kind} field "${where}"`;
-    if (this.seen.has(text)) return;
-    this.seen.add(text);
-    this.problems.push(text);
+    const path = this.path.length ? `${this.path.join('')}.${key}` : key;
+    const seenKey = `${type} ${path}`;
+    if (this.seen.has(seenKey)) return;
+    this.seen.add(seenKey);
+    this.problems.push({ type, path });
   }
 }
 
-/** `duplicate field "<path>"` for every repeated key in a JSON text (up to a syntax error, if any). */
+/** The paths of the repeated keys of a JSON text (up to a syntax error, if any): `metadata.name`. */
 export function findDuplicateFields(json: string): string[] {
   const scanner = new Scanner(json);
   scanner.run('any');
-  return scanner.problems;
+  return scanner.problems.map((p) => p.path);
 }
 
 /**
@@ -160,7 +161,7 @@ export function findDuplicateFields(json: string): string[] {
  * fields together in document order, as the upstream decoder lists them. Without a schema for the
  * kind, only duplicates are found.
  */
-export function findStrictProblems(apiVersion: string, kind: string, json: string): string[] {
+export function findStrictProblems(apiVersion: string, kind: string, json: string): StrictProblem[] {
   const def: TypeDef | undefined = schemaForKind(apiVersion, kind);
   const scanner = new Scanner(json);
   scanner.run(def ? { kind: 'ref', to: def } : 'any');

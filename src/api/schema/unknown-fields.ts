@@ -20,10 +20,9 @@ class Walker {
   report(key: string): void {
     if (this.problems.length >= MAX_PROBLEMS) return;
     const where = this.path.length ? `${this.path.join('')}.${key}` : key;
-    const text = `unknown field "${where}"`;
-    if (this.seen.has(text)) return;
-    this.seen.add(text);
-    this.problems.push(text);
+    if (this.seen.has(where)) return;
+    this.seen.add(where);
+    this.problems.push(where);
   }
 
   private enterKey(key: string): void {
@@ -88,9 +87,9 @@ function needsWalk(shape: Shape): boolean {
 }
 
 /**
- * The strict-decoding problems of `obj` as the kind `apiVersion`/`kind`, in document order, as
- * `unknown field "<path>"` texts. Empty when all fields are known or the kind has no schema. With
- * fieldValidation=Warn each text is one `Warning` header.
+ * The paths of the fields of `obj` that the schema of `apiVersion`/`kind` does not know, in document
+ * order, as the strict decoder names them: `spec.bogus`, `spec.containers[0].foo`. Empty when all are
+ * known or the kind has no schema.
  */
 export function findUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
   const def = schemaForKind(apiVersion, kind);
@@ -100,20 +99,34 @@ export function findUnknownFields(apiVersion: string, kind: string, obj: unknown
   return walker.problems;
 }
 
-/** Only the paths, for callers that build their own messages: `spec.bogus`. */
-export function unknownFieldPaths(problems: readonly string[]): string[] {
-  return problems.map((p) => p.slice(p.indexOf('"') + 1, -1));
-}
-
-function decodingMessage(problems: readonly string[]): string {
-  return `strict decoding error: ${problems.join(', ')}`;
+/** A strict-decoding problem of a JSON body. */
+export interface StrictProblem {
+  readonly type: 'unknown' | 'duplicate';
+  readonly path: string;
 }
 
 /**
- * The 400 a create or update with fieldValidation=Strict gets:
+ * The text of one problem, as in the error message and in the `Warning` header of
+ * fieldValidation=Warn: `unknown field "spec.bogus"`. A plain string is an unknown field's path.
+ */
+export function strictProblemText(problem: StrictProblem | string): string {
+  return typeof problem === 'string' ? `unknown field "${problem}"` : `${problem.type} field "${problem.path}"`;
+}
+
+function decodingMessage(problems: readonly (StrictProblem | string)[]): string {
+  return `strict decoding error: ${problems.map(strictProblemText).join(', ')}`;
+}
+
+/**
+ * The 400 a create or update with fieldValidation=Strict gets, from the paths of findUnknownFields
+ * or the problems of findStrictProblems:
  * `Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.bogus"`.
  */
-export function strictDecodingError(apiVersion: string, kind: string, problems: readonly string[]): ApiError {
+export function strictDecodingError(
+  apiVersion: string,
+  kind: string,
+  problems: readonly (StrictProblem | string)[],
+): ApiError {
   const version = apiVersion.slice(apiVersion.indexOf('/') + 1);
   return errors.badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${decodingMessage(problems)}`);
 }
@@ -122,7 +135,7 @@ export function strictDecodingError(apiVersion: string, kind: string, problems: 
  * The 422 a patch with fieldValidation=Strict gets: ` "" is invalid: patch: Invalid value: "<patch as
  * Go prints a map>": strict decoding error: ...`.
  */
-export function strictPatchError(patch: unknown, problems: readonly string[]): ApiError {
+export function strictPatchError(patch: unknown, problems: readonly (StrictProblem | string)[]): ApiError {
   return errors.invalid('', '', '', [field.invalid('patch', goValue(patch), decodingMessage(problems))]);
 }
 
