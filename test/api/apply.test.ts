@@ -294,3 +294,40 @@ describe('server-side apply after client-side apply, and back', () => {
     assert.equal(JSON.stringify(entry(out, 'kubectl')!.fieldsV1).includes('f:replicas'), false);
   });
 });
+
+describe('server-side apply: lists and subresources', () => {
+  const meta = (finalizers: string[]): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers } });
+  const cm = (manager: string, live: KubeObject | undefined, applied: KubeObject, now: string) =>
+    serverSideApply({ live, applied, manager, force: false, apiVersion: 'v1', kind: 'ConfigMap', now });
+
+  test('set items of two appliers merge; each removes only its own', () => {
+    let live = stored(cm('a', undefined, meta(['x']), t0));
+    live = stored(cm('b', live, meta(['y']), t1), '2');
+    assert.deepEqual(live.metadata.finalizers, ['x', 'y']);
+    const out = cm('a', live, meta([]), t2);
+    assert.deepEqual(out.metadata.finalizers, ['y']);
+  });
+
+  test('a list item applied by two managers stays when one stops applying it', () => {
+    let live = stored(applyAs('a', undefined, deployment({ containers: ['x', 'y'] }), t0));
+    live = stored(applyAs('b', live, deployment({ containers: ['y'] }), t1), '2');
+    const out = applyAs('a', live, deployment({ containers: ['x'] }), t2);
+    const names = (out.spec as { template: { spec: { containers: { name: string }[] } } }).template.spec.containers.map((c) => c.name);
+    assert.deepEqual(names, ['x', 'y']);
+  });
+
+  test('applying status through the status subresource owns status only', () => {
+    const live = stored(applyAs('kubectl', undefined, deployment({ replicas: 1 }), t0));
+    const applied: KubeObject = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' }, spec: { replicas: 9 }, status: { replicas: 1 } };
+    const out = serverSideApply({ live, applied, manager: 'controller', force: false, apiVersion: 'apps/v1', kind: 'Deployment', now: t1, subresource: 'status' });
+    assert.deepEqual(entry(out, 'controller'), {
+      manager: 'controller',
+      operation: 'Apply',
+      apiVersion: 'apps/v1',
+      time: t1,
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { 'f:replicas': {} } },
+      subresource: 'status',
+    });
+  });
+});

@@ -286,7 +286,12 @@ const jobSpec = value(
 );
 const job = object({
   spec: jobSpec,
-  status: value(struct({ conditions: atomicMergeList(condition, 'type') })),
+  status: value(
+    struct({
+      conditions: atomicMergeList(condition, 'type'),
+      uncountedTerminatedPods: struct({ failed: set(false), succeeded: set(false) }),
+    }),
+  ),
 });
 
 const cronJob = object({
