@@ -59,6 +59,8 @@ export interface ContainerRecord {
 }
 
 export class RecordStore<T extends { id: string }> {
+  private writes = 0;
+
   constructor(
     private readonly dir: string,
     private readonly fileName: string,
@@ -72,8 +74,9 @@ export class RecordStore<T extends { id: string }> {
     const dir = this.dirOf(record.id);
     await mkdir(dir, { recursive: true });
     const file = join(dir, this.fileName);
-    await writeFile(`${file}.tmp`, JSON.stringify(record));
-    await rename(`${file}.tmp`, file);
+    const tmp = `${file}.${process.pid}.${++this.writes}.tmp`;
+    await writeFile(tmp, JSON.stringify(record));
+    await rename(tmp, file);
   }
 
   async loadAll(): Promise<T[]> {

@@ -84,6 +84,7 @@ export class ProcessRuntime implements Runtime {
   private readonly sandboxes = new Map<string, SandboxRecord>();
   private readonly containers = new Map<string, ContainerRecord>();
   private readonly live = new Map<string, LiveContainer>();
+  private closed = false;
   /** The cgroup parent of containers whose sandbox names none: unique to this root directory. */
   private readonly cgroupParent: string;
 
@@ -93,7 +94,7 @@ export class ProcessRuntime implements Runtime {
     this.network = opts.network;
     this.sandboxStore = new RecordStore(join(opts.rootDir, 'sandboxes'), 'sandbox.json');
     this.containerStore = new RecordStore(join(opts.rootDir, 'containers'), 'container.json');
-    this.exits = new ExitWatcher(join(opts.rootDir, 'exits'), (id) => void this.observeExit(id));
+    this.exits = new ExitWatcher(join(opts.rootDir, 'exits'), (id) => this.noticeExit(id));
     this.cgroupParent = `k8ts-${createHash('sha256').update(opts.rootDir).digest('hex').slice(0, 12)}`;
   }
 
@@ -328,7 +329,7 @@ export class ProcessRuntime implements Runtime {
     record.supervisor = launched.supervisor;
     record.state = 'RUNNING';
     this.live.set(id, live);
-    launched.child.on('exit', () => void this.observeExit(id, true));
+    launched.child.once('exit', () => this.noticeExit(id, true));
     const report = await launched.report;
     if ('started' in report) {
       record.main = report.started;
@@ -430,6 +431,13 @@ export class ProcessRuntime implements Runtime {
 
   private layerDir(sandboxId: string, containerId: string): string {
     return join(this.sandboxStore.dirOf(sandboxId), 'layers', containerId);
+  }
+
+  private noticeExit(id: string, supervisorExited = false): void {
+    if (this.closed) return;
+    this.observeExit(id, supervisorExited).catch((err: Error) => {
+      process.emitWarning(`k8ts process runtime: settling the exit of container ${id} failed: ${err.message}`);
+    });
   }
 
   /** Called for every exit file event and supervisor exit: settles the container once it ended. */
@@ -556,6 +564,7 @@ export class ProcessRuntime implements Runtime {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.exits.close();
     for (const live of this.live.values()) live.output?.close();
   }

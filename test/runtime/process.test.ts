@@ -1,0 +1,248 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPodNetwork, hostVethName, rulesPresent, type PodNetwork } from '../../src/network/pod-network/index.js';
+import { createProcessRuntime, type ProcessRuntime } from '../../src/runtime/process/index.js';
+import type { ContainerConfig, PodSandboxConfig, RuntimeContainer } from '../../src/runtime/types.js';
+import { describeRuntimeContract } from './contract.js';
+
+const missing = ['unshare', 'nsenter', 'ip', 'iptables', 'busybox'].filter(
+  (tool) => !['/usr/bin', '/usr/sbin', '/bin', '/sbin'].some((dir) => existsSync(join(dir, tool))),
+);
+const unsupported =
+  process.getuid?.() !== 0
+    ? 'the process runtime needs root (namespaces, mounts, cgroups, iptables)'
+    : missing.length > 0
+      ? `missing host tools: ${missing.join(', ')}`
+      : undefined;
+
+interface Harness {
+  runtime: ProcessRuntime;
+  network: PodNetwork;
+  rootDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** A runtime over a fresh root directory with a pod network of its own (random cluster id and subnet). */
+async function openHarness(): Promise<Harness> {
+  const rootDir = await mkdtemp(join(tmpdir(), 'k8ts-process-'));
+  const id = Math.random().toString(36).slice(2, 10);
+  const podCIDR = `10.${200 + Math.floor(Math.random() * 8)}.${Math.floor(Math.random() * 256)}.0/24`;
+  const network = await createPodNetwork({ clusterId: `test-${id}`, podCIDR, stateDir: join(rootDir, 'network') });
+  const runtime = await createProcessRuntime({ rootDir, network });
+  let current = runtime;
+  return {
+    get runtime() {
+      return current;
+    },
+    set runtime(r: ProcessRuntime) {
+      current = r;
+    },
+    network,
+    rootDir,
+    async cleanup() {
+      for (const sandbox of await current.listPodSandboxes()) await current.removePodSandbox(sandbox.id).catch(() => undefined);
+      await current.close();
+      await network.teardown();
+      await rm(rootDir, { recursive: true, force: true });
+    },
+  };
+}
+
+if (unsupported) {
+  test('process runtime', (t) => t.skip(unsupported));
+} else {
+  describeRuntimeContract('process', async () => {
+    const h = await openHarness();
+    return {
+      runtime: h.runtime,
+      cleanup: h.cleanup,
+      image: 'busybox:1.28',
+      capabilities: { realProcesses: true, ...h.runtime.capabilities, mounts: true },
+    };
+  });
+
+  describe('process runtime', () => {
+    let seq = 0;
+    const sandboxConfig = (h: Harness, overrides: Partial<PodSandboxConfig> = {}): PodSandboxConfig => ({
+      podUid: `uid-${++seq}`,
+      name: `pod-${seq}`,
+      namespace: 'default',
+      attempt: 0,
+      hostname: `pod-${seq}`,
+      logDirectory: join(h.rootDir, 'logs', `pod-${seq}`),
+      portMappings: [],
+      hostNetwork: false,
+      hostPID: false,
+      hostIPC: false,
+      shareProcessNamespace: false,
+      labels: {},
+      annotations: {},
+      ...overrides,
+    });
+    const containerConfig = (name: string, command: string[], overrides: Partial<ContainerConfig> = {}): ContainerConfig => ({
+      name,
+      attempt: 0,
+      image: 'busybox',
+      command,
+      args: [],
+      env: [],
+      mounts: [],
+      logPath: `${name}/0.log`,
+      stdin: false,
+      stdinOnce: false,
+      tty: false,
+      labels: {},
+      annotations: {},
+      ...overrides,
+    });
+    const start = async (h: Harness, sandboxId: string, sandbox: PodSandboxConfig, config: ContainerConfig) => {
+      const id = await h.runtime.createContainer(sandboxId, config, sandbox);
+      await h.runtime.startContainer(id);
+      return id;
+    };
+
+    test('a new runtime over the same root adopts running containers and sees their exit', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('survivor', ['sh', '-c', 'echo before; sleep 1.5; echo after; exit 4']));
+      await h.runtime.close();
+
+      const second = await createProcessRuntime({ rootDir: h.rootDir, network: h.network });
+      h.runtime = second;
+      assert.equal((await second.podSandboxStatus(sandboxId)).state, 'READY');
+      const adopted = await second.containerStatus(id);
+      assert.equal(adopted.state, 'RUNNING');
+      const exited = await waitForExit(second, id);
+      assert.equal(exited.exitCode, 4);
+      assert.equal(exited.reason, 'Error');
+      const log = await readFile(exited.logPath, 'utf8');
+      assert.match(log, / stdout F before\n/);
+      assert.match(log, / stdout F after\n/);
+    });
+
+    test('a host port is reachable on 127.0.0.1', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const hostPort = 30_000 + Math.floor(Math.random() * 20_000);
+      const sb = sandboxConfig(h, { portMappings: [{ protocol: 'TCP', containerPort: 8080, hostPort }] });
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      await start(h, sandboxId, sb, containerConfig('web', ['busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc']));
+      const body = await httpGet('127.0.0.1', hostPort, '/hostname');
+      assert.equal(body, `${sb.hostname}\n`);
+    });
+
+    test('a container over its memory limit is OOMKilled', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('hungry', ['tail', '/dev/zero'], { resources: { memoryLimitBytes: 32 * 1024 * 1024 } }));
+      const exited = await waitForExit(h.runtime, id, 30_000);
+      assert.equal(exited.exitCode, 137);
+      assert.equal(exited.reason, 'OOMKilled');
+    });
+
+    test('two pods reach each other by pod IP', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const server = sandboxConfig(h);
+      const serverId = await h.runtime.runPodSandbox(server);
+      const { ip } = await h.runtime.podSandboxStatus(serverId);
+      assert.ok(ip);
+      await start(h, serverId, server, containerConfig('web', ['busybox', 'httpd', '-f', '-p', '8080', '-h', '/etc']));
+      const client = sandboxConfig(h);
+      const clientId = await h.runtime.runPodSandbox(client);
+      assert.notEqual((await h.runtime.podSandboxStatus(clientId)).ip, ip);
+      const id = await start(h, clientId, client, containerConfig('fetch', ['sh', '-c',
+        `for i in $(seq 1 50); do busybox wget -q -O - http://${ip}:8080/hostname && exit 0; sleep 0.1; done; exit 1`]));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), new RegExp(` stdout F ${server.hostname}\n`));
+    });
+
+    test('writes outside volumes stay in the container; missing mount points are not created on the host', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const tag = Math.random().toString(36).slice(2, 8);
+      const id = await start(h, sandboxId, sb, containerConfig('writer', ['sh', '-c', `echo x > /etc/k8ts-${tag}; cat /etc/k8ts-${tag}`], {
+        mounts: [{ hostPath: join(h.rootDir, 'vol'), containerPath: `/k8ts-${tag}/deep/dir`, readonly: false }],
+      }));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), / stdout F x\n/);
+      assert.equal(existsSync(`/etc/k8ts-${tag}`), false);
+      assert.equal(existsSync(`/k8ts-${tag}`), false);
+    });
+
+    test('removing sandboxes and tearing the network down leaves nothing behind', async () => {
+      const h = await openHarness();
+      const sb = sandboxConfig(h, { portMappings: [{ protocol: 'TCP', containerPort: 80, hostPort: 30_000 + Math.floor(Math.random() * 20_000) }] });
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('long', ['sleep', '1000'], { resources: { memoryLimitBytes: 64 * 1024 * 1024 } }));
+      const cgroupParent = readCgroupParent(h.rootDir, id);
+      const veth = hostVethName(h.network.clusterId, sandboxId);
+      assert.ok(existsSync(`/sys/class/net/${veth}`));
+      assert.ok(existsSync(`/sys/fs/cgroup/memory/${cgroupParent}/${id}`));
+      assert.ok(await rulesPresent(h.network.names));
+      const infraPid = readInfraPid(h.rootDir, sandboxId);
+      await h.cleanup();
+      assert.equal(existsSync(`/proc/${infraPid}`), false, 'the infra process is gone');
+      assert.equal(existsSync(`/sys/class/net/${veth}`), false, 'the veth is gone');
+      assert.equal(existsSync(`/sys/class/net/${h.network.names.bridge}`), false, 'the bridge is gone');
+      assert.equal(await rulesPresent(h.network.names), false, 'the iptables chains are gone');
+      for (const controller of ['pids', 'memory']) {
+        assert.equal(existsSync(`/sys/fs/cgroup/${controller}/${cgroupParent}`), false, `the ${controller} cgroups are gone`);
+      }
+      assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(h.rootDir), 'no mount remains');
+      assert.equal(existsSync(h.rootDir), false);
+    });
+  });
+}
+
+function readInfraPid(rootDir: string, sandboxId: string): number {
+  return JSON.parse(readFileSync(join(rootDir, 'sandboxes', sandboxId, 'sandbox.json'), 'utf8')).infra.pid;
+}
+
+function readCgroupParent(rootDir: string, containerId: string): string {
+  return JSON.parse(readFileSync(join(rootDir, 'containers', containerId, 'container.json'), 'utf8')).cgroupParent;
+}
+
+async function waitForExit(runtime: ProcessRuntime, id: string, timeoutMs = 20_000): Promise<RuntimeContainer> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await runtime.containerStatus(id);
+    if (status.state === 'EXITED') return status;
+    if (Date.now() > deadline) assert.fail(`container did not exit within ${timeoutMs} ms (state ${status.state})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function httpGet(host: string, port: number, path: string): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return await new Promise<string>((resolve, reject) => {
+        const req = request({ host, port, path, timeout: 2000 }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`HTTP ${res.statusCode}`))));
+        });
+        req.on('timeout', () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end();
+      });
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
