@@ -47,7 +47,8 @@ function replicaSetTemplate(spec: Rec, path: string, ownerKind: string): Errs {
   if (!isObject(spec.template)) return [field.required(tPath, '')];
   const t = templateOf(spec);
   const selector = isObject(spec.selector) ? (spec.selector as LabelSelector) : undefined;
-  if (selector && !isEmptySelector(selector) && !selectorMatches(selector, templateLabels(t))) {
+  // A missing selector matches nothing; an empty one matches everything.
+  if (!selector || (!isEmptySelector(selector) && !selectorMatches(selector, templateLabels(t)))) {
     errs.push(invalidRendered(`${tPath}.metadata.labels`, goStringMap(templateLabels(t)), SELECTOR_MISMATCH));
   }
   errs.push(...validatePodTemplateSpec(t, tPath));
