@@ -14,7 +14,7 @@ const byMediaType: Readonly<Record<string, PatchType>> = {
   'application/apply-patch+yaml': 'apply',
 };
 
-/** The media types in the order Kubernetes lists them in its 415 answer. */
+/** The accepted media types, in the order the API server's installer declares them. */
 export const patchMediaTypes = Object.keys(byMediaType);
 
 export function patchTypeFor(contentType: string): PatchType | undefined {
