@@ -20,6 +20,8 @@ export interface SyncOutcome {
   terminal: boolean;
   /** When the pod wants its next sync (back-off release, deadline), clock ms. */
   wakeAt?: number;
+  /** A start failed for another reason than a back-off: retry after the worker's error back-off. */
+  failed?: boolean;
 }
 
 export interface PodSyncHandlerOptions {
@@ -37,6 +39,8 @@ export interface PodSyncHandlerOptions {
 }
 
 const NO_FAILURES: ReadonlyMap<string, StartFailure> = new Map();
+/** Start failures that are waits, not errors: the worker does not retry early for them. */
+const BACK_OFF_REASONS = new Set(['CrashLoopBackOff', 'ImagePullBackOff']);
 
 export class PodSyncHandler {
   /** Why the last start of each container failed (the kubelet's reason cache). */
@@ -90,7 +94,8 @@ export class PodSyncHandler {
     }
     if (result.error) throw result.error;
     const wakeAt = minDefined(result.retryAt, deadline !== undefined && !this.evictions.has(uid) ? deadline : undefined);
-    return wakeAt === undefined ? { terminal: false } : { terminal: false, wakeAt };
+    const failed = [...result.starts.values()].some((f) => f !== null && !BACK_OFF_REASONS.has(f.reason));
+    return { terminal: false, ...(wakeAt !== undefined ? { wakeAt } : {}), ...(failed ? { failed } : {}) };
   }
 
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {

@@ -185,7 +185,8 @@ export class PodWorkers {
             state.pending = true;
             continue;
           }
-          this.queue.schedule(state.uid, outcome.wakeAt ?? clock.now() + this.resyncMs);
+          const retry = clock.now() + (outcome.failed ? this.errorBackoffMs : this.resyncMs);
+          this.queue.schedule(state.uid, Math.min(outcome.wakeAt ?? Infinity, retry));
         }
       } catch (err) {
         if (signal.aborted || this.stopped) {
