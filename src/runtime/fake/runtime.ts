@@ -39,6 +39,8 @@ export interface FakeRuntimeOptions {
   pullDelayMs?: number;
   /** Write CRI-format log lines to each container's log path (default true). */
   writeLogs?: boolean;
+  /** Give sandboxes their own (simulated) network and pod IP (default true); else they share the host's. */
+  podNetwork?: boolean;
 }
 
 export interface RuntimeCall {
@@ -149,6 +151,7 @@ export class FakeRuntime implements Runtime {
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
     this.log(`runPodSandbox ${config.name}`);
     const id = this.newId('sandbox');
+    const hostNetwork = config.hostNetwork || this.opts.podNetwork === false;
     const status: PodSandboxStatus = {
       id,
       podUid: config.podUid,
@@ -157,9 +160,9 @@ export class FakeRuntime implements Runtime {
       attempt: config.attempt,
       state: 'READY',
       createdAt: this.clock.now(),
-      ...(config.hostNetwork ? {} : { ip: `10.88.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}` }),
+      ...(hostNetwork ? {} : { ip: `10.88.${Math.floor(this.nextIp / 250)}.${(this.nextIp++ % 250) + 2}` }),
       additionalIps: [],
-      hostNetwork: config.hostNetwork,
+      hostNetwork,
       labels: { ...config.labels },
       annotations: { ...config.annotations },
     };
