@@ -57,6 +57,7 @@ export class Kubelet {
   private readonly volumes: VolumeManager;
   private readonly runtimeManager: RuntimeManager;
   private readonly syncHandler: PodSyncHandler;
+  private readonly stateReader: RuntimeStateReader;
   private readonly podWorkers: PodWorkers;
   private readonly pleg: RuntimeEventGenerator;
   private readonly desired = new Map<string, Pod>();
@@ -93,6 +94,7 @@ export class Kubelet {
     const hooks = new LifecycleHandlerRunner({ runtime: opts.runtime, clock: opts.clock, network: opts.network, podIP });
     this.volumes = new VolumeManager({ rootDir: opts.rootDir, config: opts.config, ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) });
     const podDir = (uid: string) => this.volumes.podDir(uid);
+    this.stateReader = new RuntimeStateReader(opts.runtime, podDir, () => opts.clock.now());
     this.runtimeManager = new RuntimeManager({
       runtime: opts.runtime,
       clock: opts.clock,
@@ -108,19 +110,16 @@ export class Kubelet {
       podDir,
       probeResult: (id, kind) => this.probeManager.result(id, kind),
     });
-    const self = this;
     this.syncHandler = new PodSyncHandler({
       clock: opts.clock,
       recorder: this.recorder,
-      reader: new RuntimeStateReader(opts.runtime, opts.clock, podDir),
+      reader: this.stateReader,
       runtime: this.runtimeManager,
       statusManager: this.statusManager,
       probes: this.probeManager,
       volumes: this.volumes,
       hostIPs: opts.hostIPs,
-      get runtimeName() {
-        return self.runtimeName;
-      },
+      runtimeName: () => this.runtimeName,
       onPodIPs: (uid, ips) => {
         if (ips.length) this.podIPs.set(uid, ips);
       },
@@ -251,7 +250,7 @@ export class Kubelet {
 
   private handleRuntimeEvents(events: PodLifecycleEvent[]): void {
     const pods = new Set(events.map((e) => e.podUid));
-    for (const uid of pods) if (this.desired.has(uid) || this.podWorkers.knownPods().includes(uid)) this.syncPodByUid(uid);
+    for (const uid of pods) if (this.desired.has(uid) || this.podWorkers.has(uid)) this.syncPodByUid(uid);
   }
 
   private scheduleHousekeeping(): void {
@@ -294,6 +293,7 @@ export class Kubelet {
   private async cleanUpPod(uid: string): Promise<void> {
     this.statusManager.removePod(uid);
     this.syncHandler.forget(uid);
+    this.stateReader.forget(uid);
     this.podIPs.delete(uid);
     for (const s of this.pleg.runtimePods().get(uid)?.sandboxes ?? []) await this.runtime.removePodSandbox(s.id).catch(() => undefined);
     await this.volumes.removePodDir(uid);

@@ -33,7 +33,8 @@ export interface PodSyncHandlerOptions {
   probes: ProbeManager;
   volumes: VolumeManager;
   hostIPs: string[];
-  runtimeName: string;
+  /** Prefix of container IDs in statuses (known once the runtime answered). */
+  runtimeName(): string;
   /** Told the pod's current IPs whenever a snapshot is read. */
   onPodIPs(podUid: string, ips: string[]): void;
 }
@@ -155,7 +156,7 @@ export class PodSyncHandler {
       hostIPs: this.opts.hostIPs,
       podIsTerminal,
       now: this.opts.clock.now(),
-      runtimeName: this.opts.runtimeName,
+      runtimeName: this.opts.runtimeName(),
       ...(eviction ? { eviction } : {}),
     });
   }

@@ -118,6 +118,10 @@ export class PodWorkers {
     return [...this.states.keys()];
   }
 
+  has(uid: string): boolean {
+    return this.states.has(uid);
+  }
+
   /** Forgets a finished worker (its pod is no longer desired). */
   forget(uid: string): boolean {
     const s = this.states.get(uid);

@@ -10,7 +10,7 @@ import type { PodSandboxConfig, Runtime, RuntimeContainer } from '../runtime/typ
 import type { Clock } from '../util/clock.js';
 import type { LifecycleHandlerRunner } from './hooks/runner.js';
 import type { StartFailure } from './status/generate.js';
-import { computePodActions, type KillReason, type PodActions, type ProbeKindResult } from './actions.js';
+import { computePodActions, type KillReason, type ProbeKindResult } from './actions.js';
 import { Backoff, formatGoDuration } from './backoff.js';
 import { buildContainerConfig } from './container-config.js';
 import { ContainerConfigError, makeEnvironment } from './env.js';
@@ -359,4 +359,3 @@ function terminationGracePeriod(pod: Pod, container: Container | undefined, inst
   return Number.isFinite(recorded) ? recorded : MINIMUM_GRACE_SECONDS;
 }
 
-export type { PodActions };

@@ -4,7 +4,6 @@
 
 import { open, readFile } from 'node:fs/promises';
 import type { PodSandboxStatus, Runtime, RuntimeContainer } from '../runtime/types.js';
-import type { Clock } from '../util/clock.js';
 import { terminationMessageFile } from './container-config.js';
 import { nameOf, restartCountOf } from './pod-util.js';
 import { ANNOTATION_TERMINATION_MESSAGE_POLICY, LABEL_POD_UID, type PodRuntimeSnapshot } from './types.js';
@@ -14,17 +13,17 @@ const FALLBACK_LOG_LINES = 80;
 const FALLBACK_LOG_BYTES = 2048;
 
 export class RuntimeStateReader {
-  /** Termination messages of exited instances, read once. */
-  private readonly messages = new Map<string, string>();
+  /** Termination messages of exited instances, read once, by pod and container id. */
+  private readonly messages = new Map<string, Map<string, string>>();
 
   constructor(
     private readonly runtime: Runtime,
-    private readonly clock: Clock,
     private readonly podDir: (podUid: string) => string,
+    private readonly now: () => number,
   ) {}
 
   async snapshot(podUid: string): Promise<PodRuntimeSnapshot> {
-    const timestamp = this.clock.now();
+    const timestamp = this.now();
     const [sandboxes, containers] = await Promise.all([
       this.runtime.listPodSandboxes(),
       this.runtime.listContainers({ labels: { [LABEL_POD_UID]: podUid } }),
@@ -35,18 +34,20 @@ export class RuntimeStateReader {
     return { podUid, sandboxes: own, containers, timestamp };
   }
 
-  forget(containerIds: Iterable<string>): void {
-    for (const id of containerIds) this.messages.delete(id);
+  forget(podUid: string): void {
+    this.messages.delete(podUid);
   }
 
   private async addTerminationMessage(podUid: string, c: RuntimeContainer): Promise<void> {
-    let message = this.messages.get(c.id);
+    let known = this.messages.get(podUid);
+    if (!known) this.messages.set(podUid, (known = new Map()));
+    let message = known.get(c.id);
     if (message === undefined) {
       message = await readHead(terminationMessageFile(this.podDir(podUid), nameOf(c), restartCountOf(c)), MAX_TERMINATION_MESSAGE_BYTES);
       if (!message && c.exitCode !== 0 && c.annotations[ANNOTATION_TERMINATION_MESSAGE_POLICY] === 'FallbackToLogsOnError') {
         message = await tailLog(c.logPath);
       }
-      this.messages.set(c.id, message);
+      known.set(c.id, message);
     }
     if (message) c.message = c.message ? `${c.message}: ${message}` : message;
   }
