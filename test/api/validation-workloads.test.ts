@@ -164,15 +164,28 @@ describe('Job', () => {
   });
 
   test('generated selector and labels are required', () => {
-    const j = make('batch/v1', 'Job', { template: { spec: podSpec({ restartPolicy: 'Never' }) } }, 'pi');
+    const j = make('batch/v1', 'Job', { selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: podSpec({ restartPolicy: 'Never' }) } }, 'pi');
     assert.deepEqual(validate(j), [
       'metadata.uid: Required value',
       "spec.template.metadata.labels[controller-uid]: Required value: must be ''",
       "spec.template.metadata.labels[job-name]: Required value: must be 'pi'",
       "spec.template.metadata.labels[batch.kubernetes.io/controller-uid]: Required value: must be ''",
       "spec.template.metadata.labels[batch.kubernetes.io/job-name]: Required value: must be 'pi'",
-      'spec.selector: Required value',
-      'spec.selector: Required value',
+      'spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{"a":"b"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: `selector` not auto-generated',
+    ]);
+    const bare = make('batch/v1', 'Job', { template: { spec: podSpec({ restartPolicy: 'Never' }) } }, 'pi');
+    assert.deepEqual(validate(bare), ['spec.selector: Required value']);
+  });
+
+  test('pod failure policy', () => {
+    const j = job({
+      podFailurePolicy: { rules: [{ action: 'Explode', onExitCodes: { operator: 'In', values: [1], containerName: 'nope' } }, { action: 'Ignore' }] },
+      template: { spec: podSpec({ restartPolicy: 'Never' }) },
+    });
+    assert.deepEqual(validate(j), [
+      'spec.podFailurePolicy.rules[0].action: Unsupported value: "Explode": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+      'spec.podFailurePolicy.rules[0].onExitCodes.containerName: Invalid value: "nope": must be one of the container or initContainer names in the pod template',
+      'spec.podFailurePolicy.rules[1]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required',
     ]);
   });
 

@@ -46,27 +46,24 @@ export function validateJob(job: KubeObject): Errs {
 /** The labels and selector prepareJobForCreate generates must be present unless the selector is manual. */
 function generatedSelector(job: KubeObject, spec: Rec): Errs {
   const errs: Errs = [];
-  if (spec.manualSelector === true) return errs;
+  if (spec.manualSelector === true || !isObject(spec.selector)) return errs;
   const uid = job.metadata.uid ?? '';
+  const name = job.metadata.name ?? '';
   if (!uid) errs.push(field.required('metadata.uid', ''));
   const labels = templateLabels(spec);
-  const expected: [string, string][] = [
-    [LEGACY_CONTROLLER_UID_LABEL, uid],
-    [LEGACY_JOB_NAME_LABEL, job.metadata.name ?? ''],
-    [CONTROLLER_UID_LABEL, uid],
-    [JOB_NAME_LABEL, job.metadata.name ?? ''],
-  ];
-  for (const [k, v] of expected) {
+  const expected: Record<string, string> = {
+    [LEGACY_CONTROLLER_UID_LABEL]: uid,
+    [LEGACY_JOB_NAME_LABEL]: name,
+    [CONTROLLER_UID_LABEL]: uid,
+    [JOB_NAME_LABEL]: name,
+  };
+  for (const [k, v] of Object.entries(expected)) {
     const p = key('spec.template.metadata.labels', k);
-    if (!labels || !(k in labels)) errs.push(field.required(p, `must be '${v}'`));
+    if (!labels || !Object.hasOwn(labels, k)) errs.push(field.required(p, `must be '${v}'`));
     else if (labels[k] !== v) errs.push(invalidRendered(p, goStringMap(labels), `must be '${v}'`));
   }
-  if (!isObject(spec.selector)) {
-    errs.push(field.required('spec.selector', ''));
-    return errs;
-  }
   const selector = spec.selector as LabelSelector;
-  if (selector.matchLabels?.[CONTROLLER_UID_LABEL] !== uid || (selector.matchExpressions ?? []).length > 0) {
+  if (!selectorMatches(selector, expected)) {
     errs.push(invalidRendered('spec.selector', renderLabelSelector(selector), '`selector` not auto-generated'));
   }
   return errs;
@@ -107,6 +104,10 @@ function jobSpec(spec: Rec, path: string): Errs {
   if (spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null && mode !== 'Indexed') {
     errs.push(field.invalid(child(path, 'backoffLimitPerIndex'), spec.backoffLimitPerIndex, 'requires indexed completion mode'));
   }
+  if (spec.maxFailedIndexes !== undefined && spec.maxFailedIndexes !== null && (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null)) {
+    errs.push(field.required(child(path, 'backoffLimitPerIndex'), 'when maxFailedIndexes is specified'));
+  }
+  if (isObject(spec.podFailurePolicy)) errs.push(...podFailurePolicy(spec, child(path, 'podFailurePolicy')));
   const prp = spec.podReplacementPolicy;
   if (prp !== undefined && prp !== null) {
     if (prp !== 'TerminatingOrFailed' && prp !== 'Failed') {
@@ -127,6 +128,60 @@ function jobSpec(spec: Rec, path: string): Errs {
   } else if (isObject(spec.podFailurePolicy) && restartPolicy !== 'Never') {
     errs.push(field.invalid(rpPath, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   }
+  return errs;
+}
+
+const failurePolicyActions = ['Count', 'FailIndex', 'FailJob', 'Ignore'];
+const conditionStatuses = ['False', 'True', 'Unknown'];
+const exitCodeOperators = ['In', 'NotIn'];
+const quotedList = (list: string[]) => `[]string{${list.map((v) => JSON.stringify(v)).join(', ')}}`;
+
+function podFailurePolicy(spec: Rec, path: string): Errs {
+  const errs: Errs = [];
+  const rules = Array.isArray(rec(spec.podFailurePolicy).rules) ? (rec(spec.podFailurePolicy).rules as unknown[]) : [];
+  const podSpec = rec(rec(spec.template).spec);
+  const names = new Set(
+    [...(Array.isArray(podSpec.containers) ? podSpec.containers : []), ...(Array.isArray(podSpec.initContainers) ? podSpec.initContainers : [])].map(
+      (c) => rec(c).name,
+    ),
+  );
+  if (rules.length > 20) errs.push(field.tooMany(child(path, 'rules'), rules.length, 20));
+  rules.forEach((raw, i) => {
+    const rule = rec(raw);
+    const rp = `${path}.rules[${i}]`;
+    const action = rule.action;
+    if (!action) errs.push(field.required(`${rp}.action`, `valid values: ${quotedList(failurePolicyActions)}`));
+    else if (action === 'FailIndex') {
+      if (spec.backoffLimitPerIndex === undefined || spec.backoffLimitPerIndex === null) {
+        errs.push(field.invalid(`${rp}.action`, action, 'requires the backoffLimitPerIndex to be set'));
+      }
+    } else if (!failurePolicyActions.includes(action as string)) errs.push(field.notSupported(`${rp}.action`, action, failurePolicyActions));
+    const onExitCodes = isObject(rule.onExitCodes) ? rule.onExitCodes : undefined;
+    const onPodConditions = Array.isArray(rule.onPodConditions) ? rule.onPodConditions : [];
+    if (onExitCodes) {
+      const ep = `${rp}.onExitCodes`;
+      const op = onExitCodes.operator;
+      if (!op) errs.push(field.required(`${ep}.operator`, `valid values: ${quotedList(exitCodeOperators)}`));
+      else if (!exitCodeOperators.includes(op as string)) errs.push(field.notSupported(`${ep}.operator`, op, exitCodeOperators));
+      if (typeof onExitCodes.containerName === 'string' && !names.has(onExitCodes.containerName)) {
+        errs.push(field.invalid(`${ep}.containerName`, onExitCodes.containerName, 'must be one of the container or initContainer names in the pod template'));
+      }
+      const values = Array.isArray(onExitCodes.values) ? onExitCodes.values : [];
+      if (values.length === 0) errs.push(field.invalid(`${ep}.values`, values, 'at least one value is required'));
+    }
+    onPodConditions.forEach((pattern, j) => {
+      const pp = `${rp}.onPodConditions[${j}]`;
+      const status = rec(pattern).status;
+      if (!status) errs.push(field.required(`${pp}.status`, `valid values: ${quotedList(conditionStatuses)}`));
+      else if (!conditionStatuses.includes(status as string)) errs.push(field.notSupported(`${pp}.status`, status, conditionStatuses));
+    });
+    if (onExitCodes && onPodConditions.length > 0) {
+      errs.push(invalidRendered(rp, '', 'specifying both OnExitCodes and OnPodConditions is not supported'));
+    }
+    if (!onExitCodes && onPodConditions.length === 0) {
+      errs.push(invalidRendered(rp, '', 'specifying one of OnExitCodes and OnPodConditions is required'));
+    }
+  });
   return errs;
 }
 

@@ -10,7 +10,7 @@ export const child = (path: string, name: string) => (path ? `${path}.${name}` :
 export const index = (path: string, i: number) => `${path}[${i}]`;
 export const key = (path: string, k: string) => `${path}[${k}]`;
 
-/** A field error whose value text is already rendered (Go `%#v` of a struct, or similar). */
+/** A field error whose value text is already rendered (Go `%#v` of a struct, or similar); '' omits the value. */
 export class RenderedValueError extends FieldError {
   constructor(
     type: FieldErrorType,
@@ -23,7 +23,8 @@ export class RenderedValueError extends FieldError {
 
   override body(): string {
     const words = this.type === 'FieldValueDuplicate' ? 'Duplicate value' : 'Invalid value';
-    return this.detail ? `${words}: ${this.renderedValue}: ${this.detail}` : `${words}: ${this.renderedValue}`;
+    const parts = [words, this.renderedValue, this.detail].filter((p) => p !== '');
+    return parts.join(': ');
   }
 }
 

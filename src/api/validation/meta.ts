@@ -77,6 +77,7 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
       }
     }
   }
+  if (!m.resourceVersion) errs.push(field.invalid(child(path, 'resourceVersion'), m.resourceVersion ?? '', 'must be specified for an update'));
   if ((m.generation ?? 0) < (o.generation ?? 0)) errs.push(field.invalid(child(path, 'generation'), m.generation ?? 0, 'must not be decremented'));
   errs.push(...immutable(m.name ?? '', o.name ?? '', child(path, 'name')));
   errs.push(...immutable(m.namespace ?? '', o.namespace ?? '', child(path, 'namespace')));
@@ -126,12 +127,14 @@ function validateOwnerReferences(refs: OwnerReference[] | undefined, path: strin
     if (!ref.kind) errs.push(field.invalid(child(path, 'kind'), ref.kind ?? '', 'must not be empty'));
     if (!ref.name) errs.push(field.invalid(child(path, 'name'), ref.name ?? '', 'must not be empty'));
     if (!ref.uid) errs.push(field.invalid(child(path, 'uid'), ref.uid ?? '', 'must not be empty'));
+    if (ref.apiVersion === 'v1' && ref.kind === 'Event') errs.push(field.invalid(path, ref, '/v1, Kind=Event is disallowed from being an owner'));
     if (ref.controller) {
+      const name = `${ref.kind}/${ref.name}`;
       if (controller !== undefined) {
         errs.push(
-          field.invalid(path, refs, `Only one reference can have Controller set to true. Found "true" in references for ${controller} and ${ref.name}`),
+          field.invalid(path, refs, `Only one reference can have Controller set to true. Found "true" in references for ${controller} and ${name}`),
         );
-      } else controller = ref.name;
+      } else controller = name;
     }
   }
   return errs;
