@@ -128,10 +128,10 @@ export class FakeRuntime implements Runtime {
     if (c.status.state === 'RUNNING') this.finish(c, exitCode, reason);
   }
 
-  /** Calls whose text starts with one of the prefixes, as `call@seconds` strings (since `origin`, default: the runtime's creation). */
+  /** Calls since `origin` (default: the runtime's creation) whose text starts with one of the prefixes, as `call@seconds-since-origin`. */
   callsMatching(prefixes: string[], origin = this.origin): string[] {
     return this.calls
-      .filter((c) => prefixes.some((p) => c.call.startsWith(p)))
+      .filter((c) => c.at >= origin && prefixes.some((p) => c.call.startsWith(p)))
       .map((c) => `${c.call}@${(c.at - origin) / 1000}`);
   }
 
