@@ -378,6 +378,28 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         await h.runtime.stopContainer(id, 0);
       });
 
+      test('attach: the output of the main process, and its stdin once', async (t) => {
+        if (skip()) return t.skip(String(skip()));
+        const sb = await sandbox(t);
+        const id = await run(sb, containerConfig('interactive', sh('echo ready; tr a-z A-Z; echo bye >&2'), { stdin: true, stdinOnce: true }));
+        const stdin = new PassThrough();
+        const stdout = new PassThrough();
+        const stderr = new PassThrough();
+        let out = '';
+        let err = '';
+        stdout.on('data', (c: Buffer) => (out += c.toString()));
+        stderr.on('data', (c: Buffer) => (err += c.toString()));
+        const attached = h.runtime.attach(id, { stdin, stdout, stderr, tty: false });
+        stdin.end('hello\n');
+        const exited = await waitForExit(h.runtime, id);
+        await attached;
+        assert.equal(exited.exitCode, 0);
+        assert.match(out, /HELLO/, `attached output ${JSON.stringify(out)}, log ${await readFile(exited.logPath, "utf8")}`);
+        assert.match(err, /bye/);
+        const log = await logText(exited.logPath);
+        assert.match(log, /ready\nHELLO\nbye/);
+      });
+
       test('two containers of a sandbox share localhost', async (t) => {
         if (skip()) return t.skip(String(skip()));
         const sb = await sandbox(t);

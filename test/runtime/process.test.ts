@@ -127,6 +127,18 @@ if (unsupported) {
       assert.match(log, / stdout F after\n/);
     });
 
+    test('shareProcessNamespace: the containers of a pod see the processes of each other', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h, { shareProcessNamespace: true });
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      await start(h, sandboxId, sb, containerConfig('sleeper', ['sleep', '1234']));
+      const id = await start(h, sandboxId, sb, containerConfig('looker', ['sh', '-c', 'ps -e -o args=']));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), / stdout F sleep 1234\n/);
+    });
+
     test('a host port is reachable on 127.0.0.1', async (t) => {
       const h = await openHarness();
       t.after(() => h.cleanup());

@@ -111,11 +111,8 @@ export function launchContainer(l: ContainerLaunch): LaunchedContainer {
   child.unref();
   const supervisor = child.pid !== undefined ? identify(child.pid) : undefined;
   const report = firstLine(child.stdio[3] as Readable).then((line): LaunchReport => {
-    if (line?.startsWith('started ')) {
-      const main = identify(Number(line.slice('started '.length)));
-      if (main) return { started: main };
-      return { failed: 'the container process exited before it could be observed' };
-    }
+    const started = /^started (\d+) (\d+)$/.exec(line ?? '');
+    if (started) return { started: { pid: Number(started[1]), startTime: started[2] } };
     if (line?.startsWith('failed ')) return { failed: line.slice('failed '.length) };
     return { failed: 'the container exited before it started' };
   });

@@ -109,7 +109,11 @@ export class ContainerInput {
     closeSync(this.containerFd);
   }
 
-  /** The container sees end-of-file. */
+  /** The container sees end-of-file once what was written reached it. */
+  end(): void {
+    this.socket.end();
+  }
+
   close(): void {
     this.socket.destroy();
   }

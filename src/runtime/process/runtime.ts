@@ -63,9 +63,13 @@ function deferred(): Deferred {
 /** What the runtime holds in this process for a container that runs. */
 interface LiveContainer {
   exited: Deferred;
+  /** Settles once the launch report (started, or failed to start) is applied to the record. */
+  launched?: Promise<void>;
   output?: ContainerOutput;
   input?: ContainerInput;
   stdinClaimed?: boolean;
+  /** The exit was seen and is being recorded (after the output drained). */
+  settling?: boolean;
 }
 
 export async function createProcessRuntime(opts: ProcessRuntimeOptions): Promise<ProcessRuntime> {
@@ -329,18 +333,20 @@ export class ProcessRuntime implements Runtime {
     record.supervisor = launched.supervisor;
     record.state = 'RUNNING';
     this.live.set(id, live);
-    launched.child.once('exit', () => this.noticeExit(id, true));
-    const report = await launched.report;
-    if ('started' in report) {
-      record.main = report.started;
-      record.startedAt = this.clock.now();
+    live.launched = launched.report.then(async (report) => {
+      if ('started' in report) {
+        record.main = report.started;
+        record.startedAt = this.clock.now();
+      } else {
+        record.startError = report.failed;
+      }
       await this.containerStore.save(record);
-      return;
-    }
-    record.startError = report.failed;
-    await this.containerStore.save(record);
+    });
+    launched.child.once('exit', () => this.noticeExit(id, true));
+    await live.launched;
+    if (record.startError === undefined) return;
     await live.exited.promise;
-    throw new RuntimeError('StartFailed', record.message ?? report.failed);
+    throw new RuntimeError('StartFailed', record.message ?? record.startError);
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
@@ -401,8 +407,9 @@ export class ProcessRuntime implements Runtime {
   }
 
   private containerView(c: ContainerRecord): RuntimeContainer {
-    // A supervisor that vanished without recording an exit leaves the container's fate unknown.
-    const state = c.state === 'RUNNING' && c.supervisor && !isAlive(c.supervisor) && !this.live.has(c.id) ? 'UNKNOWN' : c.state;
+    // Supervisors started by an earlier agent are not our children: a query notices one that died.
+    if (c.state === 'RUNNING' && c.supervisor && !isAlive(c.supervisor)) this.noticeExit(c.id, true);
+    const state = c.state;
     return {
       id: c.id,
       sandboxId: c.sandboxId,
@@ -447,8 +454,9 @@ export class ProcessRuntime implements Runtime {
     if (!record || !live || record.state !== 'RUNNING') return;
     const recorded = await this.exits.read(id);
     if (!recorded && !supervisorExited) return;
-    if (record.state !== 'RUNNING') return;
-    record.state = 'EXITED';
+    await live.launched;
+    if (record.state !== 'RUNNING' || live.settling) return;
+    live.settling = true;
     if (live.output) {
       const drained = deferred();
       const t = setTimeout(drained.resolve, OUTPUT_DRAIN_MS);
@@ -457,6 +465,7 @@ export class ProcessRuntime implements Runtime {
     }
     live.input?.close();
     const oom = record.cgroups ? await oomKilled(record.cgroups) : false;
+    record.state = 'EXITED';
     record.finishedAt = this.clock.now();
     if (record.startError !== undefined) {
       record.exitCode = 128;
@@ -507,12 +516,11 @@ export class ProcessRuntime implements Runtime {
       const input = live.input;
       const stdin = streams.stdin;
       stdin.on('data', (chunk: Buffer) => input.socket.write(chunk));
+      // With stdinOnce the container sees end-of-file when the first attached client's input ends.
       stdin.once('end', () => {
-        if (record.config.stdinOnce) {
-          live.stdinClaimed = true;
-          input.close();
-        }
-        ended.resolve();
+        if (!record.config.stdinOnce) return;
+        live.stdinClaimed = true;
+        input.end();
       });
     }
     await Promise.race([live.exited.promise, ended.promise]);

@@ -40,7 +40,7 @@ echo "$code" > "$1.tmp" && exec mv -f "$1.tmp" "$1"
  * The container's first process, in its new mount namespace (and PID 1 of its PID namespace when it
  * has one): joins the container's cgroups, mounts the root filesystem and the container's mounts from
  * an fstab, pivots into it, checks that the command can be executed (StartError otherwise, in runc's
- * words), reports its host pid on fd 3 and replaces itself with the command via \`env -i\`.
+ * words), reports its host pid and start time on fd 3 and replaces itself with the command via \`env -i\`.
  * Args: new root, fstab, working dir, cgroup dirs (':'-separated), container PATH, argv[0], then the
  * final argv (\`env -i -- NAME=VALUE... [setpriv ...] command args\`).
  * The container's stdout and stderr arrive on fds 4 and 5.
@@ -49,7 +49,8 @@ export const SETUP_SCRIPT = `
 fail() { echo "failed $1" >&3; exit 128; }
 root=$1 fstab=$2 wd=$3 cgroups=$4 path=$5 cmd=$6
 shift 6
-read pid rest < /proc/self/stat
+# The host pid and start time (fields 1 and 22; the command name, field 2, is "sh").
+read pid f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16 f17 f18 f19 f20 f21 starttime rest < /proc/self/stat
 IFS=:
 for dir in $cgroups; do echo 0 > "$dir/cgroup.procs" || fail "cannot join cgroup $dir"; done
 unset IFS
@@ -72,7 +73,7 @@ case $cmd in
 esac
 [ -e "$target" ] || fail "exec: \\"$cmd\\": stat $cmd: no such file or directory"
 [ -f "$target" ] && [ -x "$target" ] || fail "exec: \\"$cmd\\": permission denied"
-echo "started $pid" >&3
+echo "started $pid $starttime" >&3
 exec 3>&- 1>&4 2>&5 4>&- 5>&-
 exec "$@"
 `;
