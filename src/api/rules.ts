@@ -14,6 +14,7 @@ import {
   prepareNamespaceForCreate,
 } from './defaults/core.js';
 import { defaultPod, preparePodForCreate } from './defaults/pod.js';
+import { prepareForStatusUpdate, prepareForUpdate, prepareWorkloadForCreate } from './defaults/strategy.js';
 import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaultReplicaSet } from './defaults/workloads.js';
 import * as apps from './validation/apps.js';
 import * as batch from './validation/batch.js';
@@ -27,10 +28,19 @@ export interface KindRules {
   defaults(obj: KubeObject): void;
   /**
    * The registry strategy's create-only step, after defaults and before validation: Pod status
-   * (phase Pending, QoS class) and generation; Namespace status and `kubernetes` finalizer. Jobs
-   * need their uid: call `prepareJobForCreate(job, uid)` from defaults/workloads instead.
+   * (phase Pending, QoS class) and generation; Namespace status and `kubernetes` finalizer;
+   * workloads and PDBs generation 1 and empty status. Jobs also need their uid: call
+   * `prepareJobForCreate(job, uid)` from defaults/workloads after this.
    */
   prepareForCreate(obj: KubeObject): void;
+  /**
+   * The strategy's step for an update through the main endpoint, after defaults and before
+   * validateUpdate: status kept from `old`, generation bumped on spec changes, a Service's
+   * allocated IPs and node ports carried over when the body omits them.
+   */
+  prepareForUpdate(obj: KubeObject, old: KubeObject): void;
+  /** The same for an update through /status: spec (and generation) kept from `old`. */
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
   /** Create validation (ValidateXxx): metadata + spec (+ status where Kubernetes validates it on create). */
   validate(obj: KubeObject): FieldError[];
   /** Update validation of the main resource (ValidateXxxUpdate), incl. immutable fields. */
@@ -58,6 +68,8 @@ function kindRules(parts: {
   return {
     defaults: parts.defaults ?? noop,
     prepareForCreate: parts.prepareForCreate ?? noop,
+    prepareForUpdate,
+    prepareForStatusUpdate,
     validate: parts.validate,
     validateUpdate: parts.validateUpdate,
     validateStatusUpdate: parts.validateStatusUpdate ?? metadataUpdate,
@@ -93,6 +105,7 @@ const table = new Map<string, KindRules>([
     'v1/Service',
     kindRules({
       defaults: defaultService,
+      prepareForCreate: (o) => (o.status = { loadBalancer: {} }),
       validate: core.validateService,
       validateUpdate: core.validateServiceUpdate,
       validateStatusUpdate: core.validateServiceStatusUpdate,
@@ -106,6 +119,7 @@ const table = new Map<string, KindRules>([
     'apps/v1/Deployment',
     kindRules({
       defaults: defaultDeployment,
+      prepareForCreate: prepareWorkloadForCreate,
       validate: apps.validateDeployment,
       validateUpdate: apps.validateDeploymentUpdate,
       validateStatusUpdate: apps.validateDeploymentStatusUpdate,
@@ -115,6 +129,7 @@ const table = new Map<string, KindRules>([
     'apps/v1/ReplicaSet',
     kindRules({
       defaults: defaultReplicaSet,
+      prepareForCreate: prepareWorkloadForCreate,
       validate: apps.validateReplicaSet,
       validateUpdate: apps.validateReplicaSetUpdate,
       validateStatusUpdate: apps.validateReplicaSetStatusUpdate,
@@ -124,6 +139,7 @@ const table = new Map<string, KindRules>([
     'apps/v1/DaemonSet',
     kindRules({
       defaults: defaultDaemonSet,
+      prepareForCreate: prepareWorkloadForCreate,
       validate: apps.validateDaemonSet,
       validateUpdate: apps.validateDaemonSetUpdate,
       validateStatusUpdate: apps.validateDaemonSetStatusUpdate,
@@ -134,6 +150,7 @@ const table = new Map<string, KindRules>([
     'batch/v1/Job',
     kindRules({
       defaults: defaultJob,
+      prepareForCreate: prepareWorkloadForCreate,
       validate: batch.validateJob,
       validateUpdate: batch.validateJobUpdate,
       validateStatusUpdate: batch.validateJobStatusUpdate,
@@ -143,6 +160,7 @@ const table = new Map<string, KindRules>([
     'batch/v1/CronJob',
     kindRules({
       defaults: defaultCronJob,
+      prepareForCreate: prepareWorkloadForCreate,
       validate: batch.validateCronJob,
       validateUpdate: batch.validateCronJobUpdate,
       validateStatusUpdate: batch.validateCronJobStatusUpdate,
@@ -157,6 +175,7 @@ const table = new Map<string, KindRules>([
   [
     'policy/v1/PodDisruptionBudget',
     kindRules({
+      prepareForCreate: prepareWorkloadForCreate,
       validate: other.validatePodDisruptionBudget,
       validateUpdate: other.validatePodDisruptionBudgetUpdate,
       validateStatusUpdate: other.validatePodDisruptionBudgetStatusUpdate,

@@ -303,3 +303,65 @@ describe('generateName', () => {
     assert.equal(name.length, 63);
   });
 });
+
+describe('registry strategy steps', () => {
+  test('workloads start at generation 1 with empty status, and count spec changes', () => {
+    const rules = rulesFor('apps/v1', 'Deployment');
+    const d = defaulted({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { replicas: 1 }, status: { replicas: 9 } });
+    rules.prepareForCreate(d);
+    assert.equal(d.metadata.generation, 1);
+    assert.deepEqual(d.status, {});
+    const stored: KubeObject = { ...structuredClone(d), status: { replicas: 1 } };
+    const sameSpec: KubeObject = { ...structuredClone(stored), status: { replicas: 5 } };
+    rules.prepareForUpdate(sameSpec, stored);
+    assert.equal(sameSpec.metadata.generation, 1);
+    assert.deepEqual(sameSpec.status, { replicas: 1 }, 'status is only written through /status');
+    const scaled = structuredClone(stored);
+    (scaled.spec as any).replicas = 3;
+    rules.prepareForUpdate(scaled, stored);
+    assert.equal(scaled.metadata.generation, 2);
+    const statusWrite = structuredClone(stored);
+    (statusWrite.spec as any).replicas = 7;
+    statusWrite.status = { replicas: 2 };
+    rules.prepareForStatusUpdate(statusWrite, stored);
+    assert.deepEqual(statusWrite.spec, stored.spec);
+    assert.deepEqual(statusWrite.status, { replicas: 2 });
+  });
+
+  test('pod status writes keep spec and owner references', () => {
+    const rules = rulesFor('v1', 'Pod');
+    const old = defaulted<Pod>({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'r', uid: 'u' }] }, spec: { containers: [{ name: 'c', image: 'x' }] } });
+    const next = structuredClone(old);
+    next.metadata.ownerReferences = [];
+    next.spec.nodeName = 'elsewhere';
+    next.status = { phase: 'Running' };
+    rules.prepareForStatusUpdate(next, old);
+    assert.deepEqual(next.spec, old.spec);
+    assert.deepEqual(next.metadata.ownerReferences, old.metadata.ownerReferences);
+    assert.deepEqual(next.status, { phase: 'Running' });
+  });
+
+  test('service updates keep allocated addresses and node ports', () => {
+    const rules = rulesFor('v1', 'Service');
+    const old = defaulted({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, nodePort: 30080 }] } });
+    const body = defaulted({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', resourceVersion: '1' }, spec: { type: 'NodePort', ports: [{ name: 'http', port: 8080 }] } });
+    rules.prepareForUpdate(body, old);
+    const spec = body.spec as Record<string, any>;
+    assert.equal(spec.clusterIP, '10.96.0.20');
+    assert.deepEqual(spec.clusterIPs, ['10.96.0.20']);
+    assert.equal(spec.ports[0].nodePort, 30080);
+    const created = defaulted({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] }, status: { x: 1 } });
+    rules.prepareForCreate(created);
+    assert.deepEqual(created.status, { loadBalancer: {} });
+  });
+
+  test('namespace finalizers change only through /finalize', () => {
+    const rules = rulesFor('v1', 'Namespace');
+    const old = defaulted({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' } });
+    rules.prepareForCreate(old);
+    const next = structuredClone(old);
+    next.spec = { finalizers: [] };
+    rules.prepareForUpdate(next, old);
+    assert.deepEqual(next.spec, { finalizers: ['kubernetes'] });
+  });
+});

@@ -190,6 +190,27 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
+  test('a startup probe that keeps failing kills the container with its own message', async () => {
+    const h = await createHarness();
+    try {
+      h.runtime.onExec('ready-check', { exitCode: 1, stdout: 'not yet' });
+      const pod = h.add(
+        makePod('slow-start', {
+          containers: [{ name: 'app', image: 'app:1', startupProbe: { exec: { command: ['ready-check'] }, periodSeconds: 5, failureThreshold: 2 } }],
+        }),
+      );
+      await h.advance(12_000);
+      assert.equal(h.events.find('Killing')?.message, 'Container app failed startup probe, will be restarted');
+      assert.equal(h.events.find('Unhealthy')?.message, 'Startup probe failed: not yet');
+      // Probes at 0 (not running yet), 5 and 10 s: the second failure of a running container kills it.
+      assert.deepEqual(at(h, 'stopContainer app'), [10]);
+      assert.deepEqual(at(h, 'startContainer app'), [0, 10]);
+      assert.equal(h.api.lastStatus(pod.metadata.uid!)!.containerStatuses![0]!.started, false);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a failed preStop hook is reported and termination goes on', async () => {
     const h = await createHarness();
     try {

@@ -207,37 +207,80 @@ function clusterIPFields(spec: Rec, type: string): Errs {
   if (type === 'ExternalName') return errs;
   const clusterIP = str(spec.clusterIP);
   const clusterIPs = list(spec.clusterIPs).map(str);
-  if (clusterIP && clusterIPs.length > 0 && clusterIPs[0] !== clusterIP) {
-    errs.push(invalidRendered('spec.clusterIPs', goStringSlice(clusterIPs), 'first value must match `clusterIP`'));
+  const rendered = goStringSlice(clusterIPs);
+  if (clusterIP) {
+    if (clusterIPs.length === 0) errs.push(field.required('spec.clusterIPs', ''));
+    else if (clusterIPs[0] !== clusterIP) errs.push(invalidRendered('spec.clusterIPs', rendered, 'first value must match `clusterIP`'));
+  } else if (clusterIPs.length > 0) {
+    errs.push(invalidRendered('spec.clusterIPs', rendered, 'must be empty when `clusterIP` is not specified'));
   }
-  clusterIPs.forEach((ip, i) => {
-    if (ip === 'None') {
-      if (clusterIPs.length > 1) errs.push(field.invalid(index('spec.clusterIPs', i), ip, "must not have more than one value when first is 'None'"));
-      return;
-    }
-    if (!isValidIP(ip)) errs.push(field.invalid(index('spec.clusterIPs', i), ip, IP_ADDRESS_MSG));
+  const families = list(spec.ipFamilies).map(str);
+  const seen = new Set<string>();
+  families.forEach((f, i) => {
+    if (!ipFamilies.includes(f)) errs.push(field.notSupported(index('spec.ipFamilies', i), f, ipFamilies));
+    if (seen.has(f)) errs.push(field.duplicate(index('spec.ipFamilies', i), f));
+    seen.add(f);
   });
   const policy = spec.ipFamilyPolicy;
   if (policy !== undefined && policy !== null && !ipFamilyPolicies.includes(str(policy))) {
     errs.push(field.notSupported('spec.ipFamilyPolicy', policy, ipFamilyPolicies));
   }
-  const families = list(spec.ipFamilies).map(str);
-  families.forEach((f, i) => {
-    if (!ipFamilies.includes(f)) errs.push(field.notSupported(index('spec.ipFamilies', i), f, ipFamilies));
-  });
-  if (families.length > 2) errs.push(field.invalid('spec.ipFamilies', goStringSlice(families), 'may not have more than 2 values'));
-  if (families.length === 2 && families[0] === families[1]) errs.push(field.duplicate('spec.ipFamilies[1]', families[1]));
-  if (policy === 'SingleStack' && clusterIPs.length > 1) {
-    errs.push(invalidRendered('spec.clusterIPs', goStringSlice(clusterIPs), 'must be exactly one entry when `ipFamilyPolicy` is SingleStack'));
-  }
+  let invalidIPs = false;
   clusterIPs.forEach((ip, i) => {
-    const family = families[i];
-    if (!family || ip === 'None' || !isValidIP(ip)) return;
-    const actual = isIPv4(ip) ? 'IPv4' : isIPv6(ip) ? 'IPv6' : '';
-    if (actual !== family) {
-      errs.push(field.invalid(index('spec.clusterIPs', i), ip, `expected an ${family} value as indicated by \`ipFamilies[${i}]\``));
+    if (i === 0 && ip === 'None') {
+      if (clusterIPs.length > 1) {
+        invalidIPs = true;
+        errs.push(invalidRendered('spec.clusterIPs', rendered, "'None' must be the first and only value"));
+      }
+      return;
+    }
+    if (!isValidIP(ip)) {
+      invalidIPs = true;
+      errs.push(field.invalid(index('spec.clusterIPs', i), ip, IP_ADDRESS_MSG));
     }
   });
+  if (clusterIPs.length > 2) errs.push(invalidRendered('spec.clusterIPs', rendered, 'may only hold up to 2 values'));
+  if (invalidIPs) return errs;
+  if (clusterIPs.length > 1 && !(clusterIPs.length === 2 && isIPv4(clusterIPs[0]!) !== isIPv4(clusterIPs[1]!))) {
+    errs.push(invalidRendered('spec.clusterIPs', rendered, 'may specify no more than one IP for each IP family'));
+  }
+  const headless = clusterIPs.length === 1 && clusterIPs[0] === 'None';
+  if (!headless) {
+    clusterIPs.forEach((ip, i) => {
+      const family = families[i];
+      if (family === 'IPv4' && isIPv6(ip)) errs.push(field.invalid(index('spec.clusterIPs', i), ip, `expected an IPv4 value as indicated by \`ipFamilies[${i}]\``));
+      if (family === 'IPv6' && !isIPv6(ip)) errs.push(field.invalid(index('spec.clusterIPs', i), ip, `expected an IPv6 value as indicated by \`ipFamilies[${i}]\``));
+    });
+  }
+  return errs;
+}
+
+const isHeadless = (spec: Rec) => {
+  const ips = list(spec.clusterIPs);
+  return ips.length === 1 && ips[0] === 'None';
+};
+
+/** Once allocated, the primary cluster IP and IP family stay; the secondary may be added or released. */
+function upgradeDowngrade(spec: Rec, oldSpec: Rec, what: 'clusterIPs' | 'ipFamilies'): Errs {
+  const errs: Errs = [];
+  const next = list(spec[what]).map(str);
+  const prev = list(oldSpec[what]).map(str);
+  const path = `spec.${what}`;
+  const rendered = goStringSlice(next);
+  const singular = what === 'clusterIPs' ? 'clusterIP' : 'ipFamily';
+  if (next.length === prev.length) {
+    prev.forEach((v, i) => {
+      if (v !== next[i]) errs.push(invalidRendered(index(path, what === 'clusterIPs' ? i : 0), rendered, 'may not change once set'));
+    });
+  } else if (prev.length > next.length) {
+    if (next.length === 0) errs.push(invalidRendered(index(path, 0), rendered, `primary ${singular} can not be unset`));
+    else if (next[0] !== prev[0]) errs.push(invalidRendered(index(path, 0), rendered, 'may not change once set'));
+    if (next.length === 1 && spec.ipFamilyPolicy !== 'SingleStack') {
+      errs.push(field.invalid('spec.ipFamilyPolicy', spec.ipFamilyPolicy ?? null, `must be set to 'SingleStack' when releasing the secondary ${singular}`));
+    }
+  } else if (prev.length > 0 && next[0] !== prev[0]) {
+    errs.push(invalidRendered(index(path, 0), rendered, 'may not change once set'));
+  }
   return errs;
 }
 
@@ -246,19 +289,14 @@ export function validateServiceUpdate(svc: KubeObject, old: KubeObject): Errs {
   const spec = rec(svc.spec);
   const oldSpec = rec(old.spec);
   if (spec.type !== 'ExternalName' && oldSpec.type !== 'ExternalName') {
-    const ips = list(spec.clusterIPs).map(str);
-    const oldIPs = list(oldSpec.clusterIPs).map(str);
-    if (oldIPs.length > 0 && ips.length > 0 && ips[0] !== oldIPs[0]) {
-      errs.push(invalidRendered('spec.clusterIPs[0]', goStringSlice(ips), 'may not change once set'));
-    }
-    const fams = list(spec.ipFamilies).map(str);
-    const oldFams = list(oldSpec.ipFamilies).map(str);
-    if (oldFams.length > 0 && fams.length > 0 && fams[0] !== oldFams[0]) {
-      errs.push(invalidRendered('spec.ipFamilies[0]', goStringSlice(fams), 'may not change once set'));
-    }
+    if (!(isHeadless(spec) && isHeadless(oldSpec))) errs.push(...upgradeDowngrade(spec, oldSpec, 'clusterIPs'));
+    if (isHeadless(spec) === isHeadless(oldSpec) && !isHeadless(spec)) errs.push(...upgradeDowngrade(spec, oldSpec, 'ipFamilies'));
+  }
+  if (oldSpec.type === 'LoadBalancer' && spec.type === 'LoadBalancer' && (spec.loadBalancerClass ?? null) !== (oldSpec.loadBalancerClass ?? null)) {
+    errs.push(field.invalid('spec.loadBalancerClass', spec.loadBalancerClass ?? null, 'may not change once set'));
   }
   const hc = spec.healthCheckNodePort;
-  if (oldSpec.healthCheckNodePort && hc && hc !== oldSpec.healthCheckNodePort) {
+  if (oldSpec.healthCheckNodePort && hc !== oldSpec.healthCheckNodePort) {
     errs.push(field.forbidden('spec.healthCheckNodePort', 'field is immutable'));
   }
   return errs.concat(validateService(svc));
