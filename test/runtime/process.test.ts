@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +137,78 @@ if (unsupported) {
       const exited = await waitForExit(h.runtime, id);
       assert.equal(exited.exitCode, 0);
       assert.match(await readFile(exited.logPath, 'utf8'), / stdout F sleep 1234\n/);
+    });
+
+    test('kubelet-style mounts: a file at /dev/termination-log, a directory behind the /var/run symlink', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const termination = join(h.rootDir, 'termination-log');
+      const serviceAccount = join(h.rootDir, 'serviceaccount');
+      await mkdir(serviceAccount);
+      await writeFile(join(serviceAccount, 'namespace'), 'default');
+      await writeFile(termination, '');
+      const id = await start(h, sandboxId, sb, containerConfig('app', ['sh', '-c',
+        'cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; echo finished > /dev/termination-log'], {
+        mounts: [
+          { hostPath: serviceAccount, containerPath: '/var/run/secrets/kubernetes.io/serviceaccount', readonly: true },
+          { hostPath: termination, containerPath: '/dev/termination-log', readonly: false },
+        ],
+      }));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), / stdout F default\n/);
+      assert.equal(await readFile(termination, 'utf8'), 'finished\n');
+      assert.equal(existsSync('/dev/termination-log'), false);
+    });
+
+    test('hostname, DNS config and /etc/hosts of the sandbox', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h, {
+        hostname: 'web-0',
+        dnsConfig: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] },
+        hostsFile: '# Entries added by HostAliases.\n10.1.2.3\tfoo.local\n',
+      });
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const { ip } = await h.runtime.podSandboxStatus(sandboxId);
+      const id = await start(h, sandboxId, sb, containerConfig('look', ['sh', '-c', 'hostname; cat /etc/hostname /etc/resolv.conf /etc/hosts']));
+      const exited = await waitForExit(h.runtime, id);
+      const log = (await readFile(exited.logPath, 'utf8')).split('\n').map((l) => l.replace(/^\S+ stdout F /, '')).join('\n');
+      assert.match(log, /^web-0\nweb-0\n/);
+      assert.match(log, /^search default\.svc\.cluster\.local svc\.cluster\.local\nnameserver 10\.96\.0\.10\noptions ndots:5$/m);
+      assert.match(log, new RegExp(`^${ip!.replace(/\./g, '\\.')}\tweb-0$`, 'm'));
+      assert.match(log, /^10\.1\.2\.3\tfoo\.local$/m);
+    });
+
+    test('runAsUser and runAsGroup', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('user', ['sh', '-c', 'id -u; id -g'], { runAsUser: 1234, runAsGroup: 5678 }));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), / stdout F 1234\n.* stdout F 5678\n/);
+    });
+
+    test('a hostNetwork sandbox has no pod IP; port-forward goes to 127.0.0.1', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h, { hostNetwork: true });
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const status = await h.runtime.podSandboxStatus(sandboxId);
+      assert.equal(status.hostNetwork, true);
+      assert.equal(status.ip, undefined);
+      const port = 30_000 + Math.floor(Math.random() * 20_000);
+      await start(h, sandboxId, sb, containerConfig('web', ['busybox', 'httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/etc']));
+      assert.equal(await httpGet('127.0.0.1', port, '/hostname'), `${sb.hostname}\n`);
+      const socket = await h.runtime.portForward(sandboxId, port);
+      socket.end('GET /hostname HTTP/1.0\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const c of socket) chunks.push(c as Buffer);
+      assert.match(Buffer.concat(chunks).toString(), new RegExp(`^HTTP/1\\.[01] 200[^]*\\r\\n\\r\\n${sb.hostname}\\n$`));
     });
 
     test('a host port is reachable on 127.0.0.1', async (t) => {
