@@ -498,3 +498,70 @@ describe('pod status update validation', () => {
     );
   });
 });
+
+describe('pod subresources', () => {
+  const stored = (edit: (p: Pod) => void = () => {}) => {
+    const p = basePod();
+    edit(p);
+    rules.defaults(p);
+    rules.prepareForCreate(p);
+    return p;
+  };
+
+  test('ephemeral containers may be added, not changed or removed', async () => {
+    const { validatePodEphemeralContainersUpdate } = await import('../../src/api/validation/pod.js');
+    const old = stored();
+    const added = structuredClone(old);
+    added.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox', imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'File' }];
+    assert.deepEqual(validatePodEphemeralContainersUpdate(added, old).map(String), []);
+    const changed = structuredClone(added);
+    changed.spec.ephemeralContainers![0]!.image = 'alpine';
+    const [err] = validatePodEphemeralContainersUpdate(changed, added).map(String);
+    assert.ok(err?.startsWith('spec.ephemeralContainers: Forbidden: existing ephemeral containers "debug" may not be changed\n'), err);
+    const removed = structuredClone(added);
+    removed.spec.ephemeralContainers = [];
+    assert.deepEqual(validatePodEphemeralContainersUpdate(removed, added).map(String), [
+      'spec.ephemeralContainers: Forbidden: existing ephemeral containers "debug" may not be removed\n',
+    ]);
+    const withPorts = structuredClone(old);
+    withPorts.spec.ephemeralContainers = [{ name: 'debug', image: 'busybox', imagePullPolicy: 'IfNotPresent', terminationMessagePolicy: 'File', ports: [{ containerPort: 80, protocol: 'TCP' }] }];
+    assert.deepEqual(validatePodEphemeralContainersUpdate(withPorts, old).map(String), [
+      'spec.ephemeralContainers[0].ports: Forbidden: cannot be set for an Ephemeral Container',
+    ]);
+  });
+
+  test('resize changes cpu and memory only', async () => {
+    const { validatePodResize } = await import('../../src/api/validation/pod.js');
+    const old = stored((p) => (p.spec.containers[0]!.resources = { requests: { cpu: '100m', memory: '64Mi' }, limits: { memory: '128Mi' } }));
+    const bigger = structuredClone(old);
+    bigger.spec.containers[0]!.resources = { requests: { cpu: '200m', memory: '64Mi' }, limits: { memory: '256Mi' } };
+    assert.deepEqual(validatePodResize(bigger, old).map(String), []);
+    const smaller = structuredClone(old);
+    smaller.spec.containers[0]!.resources!.limits = { memory: '100Mi' };
+    assert.deepEqual(validatePodResize(smaller, old).map(String), [
+      'spec.containers[0].resources.limits[memory]: Forbidden: memory limits cannot be decreased unless resizePolicy is RestartContainer',
+    ]);
+    const dropped = structuredClone(old);
+    delete dropped.spec.containers[0]!.resources!.requests!.cpu;
+    assert.deepEqual(validatePodResize(dropped, old).map(String), ['spec.containers[0].resources.requests: Forbidden: resource requests cannot be removed']);
+    const image = structuredClone(old);
+    image.spec.containers[0]!.image = 'busybox:1.37';
+    assert.deepEqual(validatePodResize(image, old).map(String), ['spec: Forbidden: only cpu and memory resources are mutable']);
+  });
+
+  test('binding targets a node by name', async () => {
+    const { validateBinding } = await import('../../src/api/validation/pod.js');
+    assert.deepEqual(validateBinding({ target: { kind: 'Node', name: 'n1' } }).map(String), []);
+    assert.deepEqual(validateBinding({ target: { kind: 'Pod' } }).map(String), [
+      'target.kind: Unsupported value: "Pod": supported values: "Node", "<empty>"',
+      'target.name: Required value',
+    ]);
+  });
+
+  test('updates must carry a resourceVersion', () => {
+    const old = stored();
+    const next = structuredClone(old);
+    delete next.metadata.resourceVersion;
+    assert.deepEqual(rules.validateUpdate(next, old).map(String), ['metadata.resourceVersion: Invalid value: "": must be specified for an update']);
+  });
+});

@@ -2,12 +2,14 @@
 // ValidatePodStatusUpdate).
 
 import { field } from '../errors.js';
-import type { ContainerStatus, Pod, PodSpec, Toleration } from '../types.js';
+import type { Container, ContainerStatus, Pod, PodSpec, Toleration } from '../types.js';
 import { jsonDiff } from './diff.js';
 import { child, deepEqual, goStringSlice, immutable, index, isObject, key, type Errs } from './field.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { validatePodOnlySpec, validatePodSpec, validateTolerations, IP_ADDRESS_MSG } from './podspec.js';
 import { inclusiveRangeError, isIPv4, isIPv6, isQualifiedName, isValidIP } from './strings.js';
+import { computeQoSClass } from '../qos.js';
+import { tryParseQuantity } from '../quantity.js';
 
 const MAX_INT32 = 2147483647;
 const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
@@ -222,5 +224,112 @@ function validateIPs(list: { ip: string }[] | undefined, path: string): Errs {
       seen.add(ip);
     });
   }
+  return errs;
+}
+
+// ---- subresources: ephemeralcontainers, resize, binding ----------------------------------------
+
+/** PUT/PATCH of /ephemeralcontainers: ephemeral containers may be added, never changed or removed. */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): Errs {
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+  errs.push(...validatePodMetadataAndSpec(pod));
+  if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) {
+    return [field.forbidden('', 'static pods do not support ephemeral containers')];
+  }
+  const next = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const prev of old.spec?.ephemeralContainers ?? []) {
+    const now = next.get(prev.name);
+    if (!now) errs.push(field.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be removed\n`));
+    else if (!deepEqual(prev, now)) {
+      errs.push(field.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be changed\n${jsonDiff(prev, now)}`));
+    }
+  }
+  return errs;
+}
+
+/** PATCH of /resize (1.33): only cpu and memory of regular containers and sidecars may change. */
+export function validatePodResize(pod: Pod, old: Pod): Errs {
+  const errs = validateObjectMetaUpdate(pod.metadata, old.metadata);
+  errs.push(...validatePodMetadataAndSpec(pod));
+  if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return [field.forbidden('', 'static pods cannot be resized')];
+  if (isObject(old.spec?.os) && old.spec.os.name === 'windows') return [field.forbidden('', 'windows pods cannot be resized')];
+  if (computeQoSClass(pod) !== (old.status?.qosClass ?? computeQoSClass(old))) {
+    errs.push(field.invalid('spec', pod.status?.qosClass ?? '', 'Pod QOS Class may not change as a result of resizing'));
+  }
+  const spec = pod.spec ?? ({ containers: [] } as PodSpec);
+  const oldSpec = old.spec ?? ({ containers: [] } as PodSpec);
+  const munged: PodSpec = { ...spec };
+  munged.containers = (spec.containers ?? []).map((c, i) => {
+    const prev = oldSpec.containers?.[i];
+    if (!prev) return c;
+    errs.push(...resizeChecks(c, prev, `spec.containers[${i}].resources`));
+    const kept = withOldCpuMemory(c, prev);
+    if (!deepEqual(kept, prev)) errs.push(field.forbidden('spec', 'only cpu and memory resources are mutable'));
+    return kept;
+  });
+  if (spec.initContainers) {
+    munged.initContainers = spec.initContainers.map((c, i) => {
+      const prev = oldSpec.initContainers?.[i];
+      if (!prev) return c;
+      if (prev.restartPolicy !== 'Always') {
+        if (!deepEqual(c, prev)) errs.push(field.forbidden('spec', 'resources for non-sidecar init containers are immutable'));
+        return c;
+      }
+      errs.push(...resizeChecks(c, prev, `spec.initContainers[${i}].resources`));
+      const kept = withOldCpuMemory(c, prev);
+      if (!deepEqual(kept, prev)) errs.push(field.forbidden('spec', 'only cpu and memory resources for sidecar containers are mutable'));
+      return kept;
+    });
+  }
+  if (errs.length === 0 && !deepEqual(munged, oldSpec)) errs.push(field.forbidden('spec', 'only cpu and memory resources are mutable'));
+  return errs;
+}
+
+type ResourceList = Record<string, string | number>;
+
+function resizeChecks(c: Container, prev: Container, path: string): Errs {
+  const errs: Errs = [];
+  const removed = (next: ResourceList | undefined, before: ResourceList | undefined) => Object.keys(before ?? {}).some((k) => !(k in (next ?? {})));
+  if (removed(c.resources?.requests, prev.resources?.requests)) errs.push(field.forbidden(`${path}.requests`, 'resource requests cannot be removed'));
+  if (removed(c.resources?.limits, prev.resources?.limits)) errs.push(field.forbidden(`${path}.limits`, 'resource limits cannot be removed'));
+  const policies = ((c as unknown as Record<string, unknown>).resizePolicy ?? []) as { resourceName?: string; restartPolicy?: string }[];
+  const memoryPolicy = policies.find((p) => p.resourceName === 'memory')?.restartPolicy ?? '';
+  if (memoryPolicy === '' || memoryPolicy === 'NotRequired') {
+    const next = tryParseQuantity(c.resources?.limits?.memory);
+    const before = tryParseQuantity(prev.resources?.limits?.memory);
+    if (next && before && next.cmp(before) < 0) {
+      errs.push(field.forbidden(`${path}.limits[memory]`, 'memory limits cannot be decreased unless resizePolicy is RestartContainer'));
+    } else if (next && !before) {
+      errs.push(field.forbidden(`${path}.limits[memory]`, 'memory limits cannot be added unless resizePolicy is RestartContainer'));
+    }
+  }
+  return errs;
+}
+
+/** The container with cpu and memory put back to their old values, so that any other change shows. */
+function withOldCpuMemory(c: Container, prev: Container): Container {
+  const keep = (list: ResourceList | undefined, before: ResourceList | undefined): ResourceList | undefined => {
+    if (!before) return undefined;
+    const out: ResourceList = { ...(list ?? {}) };
+    delete out.cpu;
+    delete out.memory;
+    if (before.cpu !== undefined) out.cpu = before.cpu;
+    if (before.memory !== undefined) out.memory = before.memory;
+    return out;
+  };
+  const limits = keep(c.resources?.limits, prev.resources?.limits);
+  const requests = keep(c.resources?.requests, prev.resources?.requests);
+  const resources = { ...(limits ? { limits } : {}), ...(requests ? { requests } : {}) };
+  const out: Container = { ...c, resources };
+  if (!prev.resources && !limits && !requests) delete out.resources;
+  return out;
+}
+
+/** POST of /binding. */
+export function validateBinding(binding: { target?: { kind?: string; name?: string } }): Errs {
+  const errs: Errs = [];
+  const kind = binding.target?.kind ?? '';
+  if (kind && kind !== 'Node') errs.push(field.notSupported('target.kind', kind, ['Node', '<empty>']));
+  if (!binding.target?.name) errs.push(field.required('target.name', ''));
   return errs;
 }
