@@ -9,7 +9,7 @@ import type { StatusManager } from './status/manager.js';
 import { generatePodStatus, type StartFailure } from './status/generate.js';
 import { activeDeadlineAt, DEADLINE_MESSAGE, DEADLINE_REASON } from './active-deadline.js';
 import type { RuntimeManager } from './runtime-manager.js';
-import { snapshotPodIPs } from './runtime-manager.js';
+import { podIPsOf } from './runtime-manager.js';
 import type { RuntimeStateReader } from './runtime-state.js';
 import { VolumeSetupError, type VolumeManager } from './volumes/manager.js';
 import { podReference, type EventRecorder, type PodRuntimeSnapshot } from './types.js';
@@ -54,7 +54,7 @@ export class PodSyncHandler {
   async syncPod(pod: Pod, signal: AbortSignal): Promise<SyncOutcome> {
     const { clock, statusManager } = this.opts;
     const uid = pod.metadata.uid ?? '';
-    const snapshot = await this.read(uid);
+    const snapshot = await this.read(uid, pod);
     let status = this.generate(pod, snapshot, false);
 
     const startTime = statusManager.getCachedStatus(uid)?.startTime ?? pod.status?.startTime ?? status.startTime;
@@ -69,7 +69,7 @@ export class PodSyncHandler {
 
     let volumePaths: Map<string, string>;
     try {
-      volumePaths = await this.opts.volumes.setUp(pod, { podIPs: snapshotPodIPs(snapshot), hostIPs: this.opts.hostIPs });
+      volumePaths = await this.opts.volumes.setUp(pod, { podIPs: podIPsOf(pod, snapshot, this.opts.hostIPs), hostIPs: this.opts.hostIPs });
     } catch (err) {
       if (err instanceof VolumeSetupError) this.opts.recorder.event(podReference(pod), 'Warning', 'FailedMount', err.message);
       throw err;
@@ -102,7 +102,7 @@ export class PodSyncHandler {
   async syncTerminatingPod(pod: Pod, gracePeriodSeconds: number, signal: AbortSignal): Promise<void> {
     const { statusManager, probes } = this.opts;
     const uid = pod.metadata.uid ?? '';
-    const snapshot = await this.read(uid);
+    const snapshot = await this.read(uid, pod);
     statusManager.setPodStatus(pod, this.generate(pod, snapshot, false));
     probes.podTerminating(pod);
     await this.opts.runtime.killPod(pod, snapshot, gracePeriodSeconds, signal);
@@ -138,9 +138,9 @@ export class PodSyncHandler {
     this.evictions.delete(podUid);
   }
 
-  private async read(podUid: string): Promise<PodRuntimeSnapshot> {
+  private async read(podUid: string, pod?: Pod): Promise<PodRuntimeSnapshot> {
     const snapshot = await this.opts.reader.snapshot(podUid);
-    this.opts.onPodIPs(podUid, snapshotPodIPs(snapshot));
+    this.opts.onPodIPs(podUid, podIPsOf(pod, snapshot, this.opts.hostIPs));
     return snapshot;
   }
 

@@ -70,20 +70,21 @@ export class RuntimeManager {
     }
     if (actions.killPod) {
       await this.killPod(pod, snapshot, undefined, signal);
-      if (actions.createSandbox) await this.purgeInitContainers(pod, snapshot);
+      if (!actions.createSandbox) return result;
+      await this.purgeInitContainers(pod, snapshot);
     } else {
       for (const k of actions.containersToKill) await this.killContainer(pod, k.instance, k.container, k.message, k.reason, undefined, undefined, signal);
     }
     await this.pruneInitContainers(pod, snapshot);
 
     let sandboxId = actions.sandboxId;
-    let podIPs = snapshotPodIPs(snapshot);
+    let podIPs = podIPsOf(pod, snapshot, this.opts.hostIPs);
     const sandboxConfig = podSandboxConfig(pod, actions.attempt, this.opts.sandbox);
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sandboxConfig);
         const status = await runtime.podSandboxStatus(sandboxId);
-        podIPs = status.ip ? [status.ip, ...status.additionalIps] : [];
+        if (!pod.spec.hostNetwork) podIPs = status.ip ? [status.ip, ...status.additionalIps] : [];
       } catch (err) {
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
         recorder.event(podReference(pod), 'Warning', 'FailedCreatePodSandBox', message);
@@ -339,7 +340,9 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, fall
   });
 }
 
-export function snapshotPodIPs(snapshot: PodRuntimeSnapshot): string[] {
+/** The pod's IPs: its ready sandbox's, or the node's for host-network pods. */
+export function podIPsOf(pod: Pod | undefined, snapshot: PodRuntimeSnapshot, hostIPs: string[]): string[] {
+  if (pod?.spec.hostNetwork) return hostIPs;
   const s = snapshot.sandboxes[0];
   if (!s || s.state !== 'READY' || !s.ip) return [];
   return [s.ip, ...s.additionalIps];

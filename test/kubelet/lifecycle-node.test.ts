@@ -163,6 +163,33 @@ describe('node-level behaviour', () => {
     }
   });
 
+  test('a host-network pod uses the node IP, keeps the node /etc/hosts and maps no pod IP', async () => {
+    const h = await createHarness();
+    try {
+      const pod = h.add(
+        makePod('on-host', {
+          hostNetwork: true,
+          containers: [{ name: 'app', image: 'app:1', ports: [{ containerPort: 8080, hostPort: 8080 }], env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] }],
+        }),
+      );
+      await h.advance(3000);
+      const internals = h.runtime as unknown as {
+        containers: Map<string, { config: import('../../src/runtime/types.js').ContainerConfig }>;
+        sandboxes: Map<string, { config: import('../../src/runtime/types.js').PodSandboxConfig }>;
+      };
+      const config = [...internals.containers.values()][0]!.config;
+      assert.deepEqual(config.env, [{ name: 'IP', value: '192.168.1.10' }]);
+      assert.ok(!config.mounts.some((m) => m.containerPath === '/etc/hosts'));
+      const sandbox = [...internals.sandboxes.values()][0]!.config;
+      assert.equal(sandbox.hostNetwork, true);
+      assert.deepEqual(sandbox.portMappings, [{ protocol: 'TCP', containerPort: 8080, hostPort: 8080 }]);
+      assert.equal(h.api.lastStatus(pod.metadata.uid!)!.podIP, '192.168.1.10');
+      assert.equal(h.runtime.callsMatching(['runPodSandbox']).length, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a missing ConfigMap key keeps the container waiting with CreateContainerConfigError', async () => {
     const h = await createHarness();
     try {
