@@ -377,6 +377,17 @@ describe('pod update validation', () => {
     );
   });
 
+  test('empty structs and lists sent by typed clients are no change', () => {
+    assert.deepEqual(
+      updateErrors(stored(), (p) => {
+        p.spec.containers[0]!.resources = {};
+        p.spec.containers[0]!.env = [];
+        p.spec.nodeSelector = {};
+      }),
+      [],
+    );
+  });
+
   test('activeDeadlineSeconds may be set or lowered, not raised or removed', () => {
     const old = stored((s) => (s.activeDeadlineSeconds = 100));
     assert.deepEqual(updateErrors(stored(), (p) => (p.spec.activeDeadlineSeconds = 50)), []);

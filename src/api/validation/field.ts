@@ -46,8 +46,8 @@ export function immutable(newVal: unknown, oldVal: unknown, path: string, render
 }
 
 /**
- * Semantic equality of decoded JSON, as apimachinery's: absent, null and an empty list are the same
- * value; an empty object is not (it stands for a set pointer).
+ * Semantic equality of decoded JSON, as apimachinery's: absent, null, an empty list and an empty
+ * object are the same value, since Go clients send empty structs and lists that JSON clients omit.
  */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -65,7 +65,13 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-const isAbsent = (v: unknown) => v === undefined || v === null || (Array.isArray(v) && v.length === 0);
+function isAbsent(v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v !== 'object') return false;
+  for (const k in v as Record<string, unknown>) if (!isAbsent((v as Record<string, unknown>)[k])) return false;
+  return true;
+}
 
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
