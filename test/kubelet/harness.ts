@@ -69,9 +69,14 @@ export class MemoryApi implements PodStatusWriter {
     return stored;
   }
 
+  /** Told about removed pods, as an informer would tell the agent. */
+  onDelete: ((pod: Pod) => void) | undefined;
+
   async deletePod(pod: Pod): Promise<void> {
+    const stored = this.pods.get(pod.metadata.uid!);
     this.deleted.push(pod.metadata.uid!);
     this.pods.delete(pod.metadata.uid!);
+    if (stored) queueMicrotask(() => this.onDelete?.(stored));
   }
 
   lastStatus(uid: string): PodStatus | undefined {
@@ -199,6 +204,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     onError: (context, err) => errors.push([context, err]),
     ...opts.kubelet,
   });
+  api.onDelete = (pod) => kubelet.podDeleted(pod);
   if (opts.start !== false) await kubelet.start();
 
   const h: Harness = {

@@ -1,5 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Container } from '../../src/api/types.js';
 import { createHarness, history, makePod, type Harness } from './harness.js';
 
@@ -97,6 +99,10 @@ describe('probes and lifecycle hooks', () => {
         'startContainer after@10',
       ]);
       const web0 = (s: import('../../src/api/types.js').PodStatus) => s.containerStatuses?.find((c) => c.name === 'web');
+      // While postStart runs the sync is blocked: nothing reports web running before the hook ends.
+      const early = h.api.writes.get(uid)!.filter((w) => w.at < h.clock.now() - 20_000);
+      assert.ok(early.length > 0);
+      assert.ok(early.every((w) => web0(w.status)?.state?.waiting?.reason === 'ContainerCreating'), JSON.stringify(early.map((w) => web0(w.status)?.state)));
       // Not started (startup probe pending) and not ready.
       assert.equal(web0(h.api.lastStatus(uid)!)!.started, false);
       assert.equal(web0(h.api.lastStatus(uid)!)!.ready, false);
@@ -123,6 +129,9 @@ describe('probes and lifecycle hooks', () => {
       assert.ok(h.events.find('Killing', 'Stopping container after'));
       assert.deepEqual(h.api.deleted, [uid]);
       assert.equal(h.runtime.runningCount, 0);
+      // Once the object is gone, housekeeping removes the sandbox and the pod's directory.
+      assert.deepEqual(await h.runtime.listPodSandboxes(), []);
+      await assert.rejects(stat(join(h.rootDir, 'pods', uid)));
     } finally {
       await h.close();
     }

@@ -174,20 +174,14 @@ export class FakeRuntime implements Runtime {
     const sandbox = this.sandboxes.get(id);
     if (!sandbox) return;
     this.log(`stopPodSandbox ${sandbox.config.name}`);
-    for (const c of this.containers.values()) {
-      if (c.status.sandboxId === id && c.status.state === 'RUNNING') {
-        this.log(`signal ${c.config.name} SIGKILL`);
-        this.finish(c, EXIT_SIGKILL);
-      }
-    }
-    sandbox.status.state = 'NOTREADY';
+    this.stopSandbox(sandbox);
   }
 
   async removePodSandbox(id: string): Promise<void> {
     const sandbox = this.sandboxes.get(id);
     if (!sandbox) return;
-    await this.stopPodSandbox(id);
     this.log(`removePodSandbox ${sandbox.config.name}`);
+    this.stopSandbox(sandbox);
     for (const [cid, c] of this.containers) if (c.status.sandboxId === id) this.containers.delete(cid);
     this.sandboxes.delete(id);
   }
@@ -373,6 +367,16 @@ export class FakeRuntime implements Runtime {
   }
 
   // ---- internals ----------------------------------------------------------------------------------
+
+  private stopSandbox(sandbox: FakeSandbox): void {
+    for (const c of this.containers.values()) {
+      if (c.status.sandboxId === sandbox.status.id && c.status.state === 'RUNNING') {
+        this.log(`signal ${c.config.name} SIGKILL`);
+        this.finish(c, EXIT_SIGKILL);
+      }
+    }
+    sandbox.status.state = 'NOTREADY';
+  }
 
   private finish(c: FakeContainer, exitCode: number, reason?: string): void {
     if (c.status.state === 'EXITED') return;
