@@ -2,6 +2,7 @@
 // changes (relist) and probe results into syncs, cleans up what is no longer wanted, and answers
 // the API server's questions about logs and containers.
 
+import { join } from 'node:path';
 import type { Pod } from '../api/types.js';
 import type { DnsConfig, Runtime } from '../runtime/types.js';
 import type { Clock, Timer } from '../util/clock.js';
@@ -18,7 +19,6 @@ import { StatusManager } from './status/manager.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ConfigSource, type PodStatusWriter } from './types.js';
 import { VolumeManager } from './volumes/manager.js';
 import { nameOf } from './pod-util.js';
-import { join } from 'node:path';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -91,7 +91,7 @@ export class Kubelet {
       onResultChange: (uid) => this.syncPodByUid(uid),
       ...(opts.probeRandom ? { random: opts.probeRandom } : {}),
     });
-    const hooks = new LifecycleHandlerRunner({ runtime: opts.runtime, clock: opts.clock, network: opts.network, podIP });
+    const hooks = new LifecycleHandlerRunner({ runtime: opts.runtime, clock: opts.clock, network: opts.network, podIP, recorder: this.recorder });
     this.volumes = new VolumeManager({ rootDir: opts.rootDir, config: opts.config, ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) });
     const podDir = (uid: string) => this.volumes.podDir(uid);
     this.stateReader = new RuntimeStateReader(opts.runtime, podDir, () => opts.clock.now());

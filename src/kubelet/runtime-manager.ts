@@ -246,7 +246,7 @@ export class RuntimeManager {
     if (hookError === undefined) return;
     recorder.event(ref, 'Warning', 'FailedPostStartHook', 'PostStartHook failed');
     const instance = await runtime.containerStatus(id!);
-    await this.killContainer(pod, instance, container, 'FailedPostStartHook', 'postStartHook');
+    await this.killContainer(pod, instance, container, 'FailedPostStartHook', 'postStartHook', undefined, undefined, ctx.signal);
     throw new StartError('PostStartHookError', hookError);
   }
 
