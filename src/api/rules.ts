@@ -22,6 +22,7 @@ import * as core from './validation/core.js';
 import { nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.js';
 import * as other from './validation/other.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './validation/pod.js';
+import { cronJobWarnings, podWarnings, templateWarnings } from './validation/warnings.js';
 
 export interface KindRules {
   /** Fills Kubernetes defaults in place (pkg/apis/<group>/v1/defaults.go semantics). Also used on update bodies. */
@@ -47,12 +48,15 @@ export interface KindRules {
   validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
   /** Update through the status subresource (ValidateXxxStatusUpdate). */
   validateStatusUpdate(obj: KubeObject, old: KubeObject): FieldError[];
+  /** Warnings for a create or update of the main resource (sent as `Warning: 299 - "<text>"` headers). */
+  warnings(obj: KubeObject): string[];
 }
 
 type Validate = (obj: KubeObject) => FieldError[];
 type ValidateUpdate = (obj: KubeObject, old: KubeObject) => FieldError[];
 
 const noop = () => {};
+const noWarnings = (): string[] => [];
 
 function metadataUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   return validateObjectMetaUpdate(obj.metadata, old.metadata);
@@ -64,6 +68,7 @@ function kindRules(parts: {
   validate: Validate;
   validateUpdate: ValidateUpdate;
   validateStatusUpdate?: ValidateUpdate;
+  warnings?: (obj: KubeObject) => string[];
 }): KindRules {
   return {
     defaults: parts.defaults ?? noop,
@@ -73,6 +78,7 @@ function kindRules(parts: {
     validate: parts.validate,
     validateUpdate: parts.validateUpdate,
     validateStatusUpdate: parts.validateStatusUpdate ?? metadataUpdate,
+    warnings: parts.warnings ?? noWarnings,
   };
 }
 
@@ -87,6 +93,7 @@ const table = new Map<string, KindRules>([
       validate: (o) => validatePod(asPod(o)),
       validateUpdate: (o, old) => validatePodUpdate(asPod(o), asPod(old)),
       validateStatusUpdate: (o, old) => validatePodStatusUpdate(asPod(o), asPod(old)),
+      warnings: podWarnings,
     }),
   ],
   [
@@ -123,6 +130,7 @@ const table = new Map<string, KindRules>([
       validate: apps.validateDeployment,
       validateUpdate: apps.validateDeploymentUpdate,
       validateStatusUpdate: apps.validateDeploymentStatusUpdate,
+      warnings: templateWarnings,
     }),
   ],
   [
@@ -133,6 +141,7 @@ const table = new Map<string, KindRules>([
       validate: apps.validateReplicaSet,
       validateUpdate: apps.validateReplicaSetUpdate,
       validateStatusUpdate: apps.validateReplicaSetStatusUpdate,
+      warnings: templateWarnings,
     }),
   ],
   [
@@ -143,6 +152,7 @@ const table = new Map<string, KindRules>([
       validate: apps.validateDaemonSet,
       validateUpdate: apps.validateDaemonSetUpdate,
       validateStatusUpdate: apps.validateDaemonSetStatusUpdate,
+      warnings: templateWarnings,
     }),
   ],
   ['apps/v1/ControllerRevision', kindRules({ validate: apps.validateControllerRevision, validateUpdate: apps.validateControllerRevisionUpdate })],
@@ -154,6 +164,7 @@ const table = new Map<string, KindRules>([
       validate: batch.validateJob,
       validateUpdate: batch.validateJobUpdate,
       validateStatusUpdate: batch.validateJobStatusUpdate,
+      warnings: templateWarnings,
     }),
   ],
   [
@@ -164,6 +175,7 @@ const table = new Map<string, KindRules>([
       validate: batch.validateCronJob,
       validateUpdate: batch.validateCronJobUpdate,
       validateStatusUpdate: batch.validateCronJobStatusUpdate,
+      warnings: cronJobWarnings,
     }),
   ],
   ['coordination.k8s.io/v1/Lease', kindRules({ validate: other.validateLease, validateUpdate: other.validateLeaseUpdate })],

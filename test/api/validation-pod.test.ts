@@ -576,3 +576,34 @@ describe('pod subresources', () => {
     assert.deepEqual(rules.validateUpdate(next, old).map(String), ['metadata.resourceVersion: Invalid value: "": must be specified for an update']);
   });
 });
+
+describe('warnings', () => {
+  test('pod names that are not DNS labels, negative grace periods', () => {
+    const pod = basePod();
+    pod.metadata.name = 'web.v1';
+    pod.spec.terminationGracePeriodSeconds = -5;
+    rules.defaults(pod);
+    assert.deepEqual(rules.warnings(pod), [
+      "metadata.name: this is used in the Pod's hostname, which can result in surprising behavior; a DNS label is recommended: [a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')]",
+      'spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1',
+    ]);
+    assert.deepEqual(rules.warnings(basePod()), []);
+    const d = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { terminationGracePeriodSeconds: -1 } } } };
+    assert.deepEqual(rulesFor('apps/v1', 'Deployment').warnings(d), [
+      'spec.template.spec.terminationGracePeriodSeconds: must be >= 0; negative values are invalid and will be treated as 1',
+    ]);
+  });
+
+  test('resize policies', () => {
+    const errs = createErrors((p) => {
+      p.spec.restartPolicy = 'Never';
+      (p.spec.containers[0] as any).resizePolicy = [{ resourceName: 'cpu', restartPolicy: 'RestartContainer' }, { resourceName: 'gpu', restartPolicy: 'NotRequired' }];
+      p.spec.initContainers = [{ name: 'i', image: 'x', resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }] } as any];
+    });
+    assert.deepEqual(errs, [
+      "spec.containers[0].resizePolicy: Invalid value: \"RestartContainer\": must be 'NotRequired' when `restartPolicy` is 'Never'",
+      'spec.containers[0].resizePolicy: Unsupported value: "gpu": supported values: "cpu", "memory"',
+      'spec.initContainers[0].resizePolicy: Invalid value: []core.ContainerResizePolicy{core.ContainerResizePolicy{ResourceName:"cpu", RestartPolicy:"NotRequired"}}: must not be set for init containers',
+    ]);
+  });
+});

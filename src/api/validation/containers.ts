@@ -3,7 +3,7 @@
 
 import { field } from '../errors.js';
 import type { Container, ContainerPort, LifecycleHandler, Probe } from '../types.js';
-import { child, index, isObject, type Errs } from './field.js';
+import { child, index, invalidRendered, isObject, type Errs } from './field.js';
 import { nameIsDNSSubdomain } from './meta.js';
 import { validateResourceRequirements } from './resources.js';
 import {
@@ -32,6 +32,40 @@ export interface ContainerContext {
   volumes: Set<string>;
   /** spec.terminationGracePeriodSeconds, bounding sleep hooks. */
   gracePeriod: number | undefined;
+  /** spec.restartPolicy: a Never pod cannot restart a container to resize it. */
+  restartPolicy: string | undefined;
+}
+
+const resizeResources = ['cpu', 'memory'];
+const resizeRestartPolicies = ['NotRequired', 'RestartContainer'];
+
+function renderResizePolicy(list: unknown[]): string {
+  const items = list.map((p) => {
+    const r = isObject(p) ? p : {};
+    return `core.ContainerResizePolicy{ResourceName:${JSON.stringify(str(r.resourceName))}, RestartPolicy:${JSON.stringify(str(r.restartPolicy))}}`;
+  });
+  return `[]core.ContainerResizePolicy{${items.join(', ')}}`;
+}
+
+function validateResizePolicy(list: unknown, podRestartPolicy: string | undefined, path: string): Errs {
+  const errs: Errs = [];
+  if (!Array.isArray(list)) return errs;
+  const seen = new Set<string>();
+  list.forEach((raw, i) => {
+    const p = isObject(raw) ? raw : {};
+    const name = str(p.resourceName);
+    const policy = str(p.restartPolicy);
+    if (seen.has(name)) errs.push(field.duplicate(index(path, i), name));
+    seen.add(name);
+    if (!name) errs.push(field.required(path, ''));
+    else if (!resizeResources.includes(name)) errs.push(field.notSupported(path, name, resizeResources));
+    if (!policy) errs.push(field.required(path, ''));
+    else if (!resizeRestartPolicies.includes(policy)) errs.push(field.notSupported(path, policy, resizeRestartPolicies));
+    if (podRestartPolicy === 'Never' && policy !== 'NotRequired') {
+      errs.push(field.invalid(path, policy, "must be 'NotRequired' when `restartPolicy` is 'Never'"));
+    }
+  });
+  return errs;
 }
 
 const pullPolicies = ['Always', 'IfNotPresent', 'Never'];
@@ -85,8 +119,8 @@ export function validateInitContainers(list: Container[] | undefined, regular: C
       }
     }
     const resizePolicy = (c as unknown as Rec).resizePolicy;
-    if (Array.isArray(resizePolicy) && resizePolicy.length > 0) {
-      errs.push(field.invalid(child(p, 'resizePolicy'), resizePolicy, 'must not be set for init containers'));
+    if (!sidecar && Array.isArray(resizePolicy) && resizePolicy.length > 0) {
+      errs.push(invalidRendered(child(p, 'resizePolicy'), renderResizePolicy(resizePolicy), 'must not be set for init containers'));
     }
   });
   return errs;
@@ -154,6 +188,7 @@ function validateContainerCommon(c: Container, ctx: ContainerContext, path: stri
   if (!pull) errs.push(field.required(child(path, 'imagePullPolicy'), ''));
   else if (!pullPolicies.includes(pull)) errs.push(field.notSupported(child(path, 'imagePullPolicy'), pull, pullPolicies));
   errs.push(...validateResourceRequirements(c.resources, child(path, 'resources')));
+  errs.push(...validateResizePolicy((c as unknown as Rec).resizePolicy, ctx.restartPolicy, child(path, 'resizePolicy')));
   errs.push(...validateSecurityContext(c.securityContext, child(path, 'securityContext')));
   return errs;
 }

@@ -33,7 +33,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   }
   const vols = validateVolumes(s.volumes, child(path, 'volumes'));
   errs.push(...vols.errs);
-  const ctx = { volumes: vols.names, gracePeriod };
+  const ctx = { volumes: vols.names, gracePeriod, restartPolicy: s.restartPolicy };
   errs.push(...validateContainers(s.containers, ctx, child(path, 'containers')));
   errs.push(...validateInitContainers(s.initContainers, s.containers, ctx, child(path, 'initContainers')));
   errs.push(...validateEphemeralContainers(s.ephemeralContainers, s.containers, s.initContainers, ctx, child(path, 'ephemeralContainers')));
