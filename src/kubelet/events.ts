@@ -24,7 +24,8 @@ const SPAM_BURST = 25;
 const SPAM_REFILL_MS = 300_000;
 const AGGREGATE_MAX_MESSAGES = 10;
 const AGGREGATE_WINDOW_MS = 600_000;
-const OBSERVED_CACHE_SIZE = 4096;
+/** Each of the three caches keeps this many keys, dropping the least recently used (as client-go's LRUs). */
+const CACHE_SIZE = 4096;
 const AGGREGATE_PREFIX = '(combined from similar events): ';
 
 interface Bucket {
@@ -64,7 +65,7 @@ export class KubeletEventRecorder implements EventRecorder {
     if (previous) {
       this.observed.delete(key);
       const next: CoreEvent = { ...previous, message: effectiveMessage, count: (previous.count ?? 1) + 1, lastTimestamp: stamp };
-      this.remember(key, next);
+      remember(this.observed, key, next);
       this.enqueue(() => this.opts.sink.update(next).catch(() => this.opts.sink.create(next)));
       return;
     }
@@ -87,7 +88,7 @@ export class KubeletEventRecorder implements EventRecorder {
       reportingComponent: this.opts.component,
       reportingInstance: this.opts.host,
     };
-    this.remember(key, created);
+    remember(this.observed, key, created);
     this.enqueue(() => this.opts.sink.create(created));
   }
 
@@ -98,10 +99,9 @@ export class KubeletEventRecorder implements EventRecorder {
 
   private allow(objectKey: string, now: number): boolean {
     let bucket = this.spam.get(objectKey);
-    if (!bucket) {
-      bucket = { tokens: SPAM_BURST, updatedAt: now };
-      this.spam.set(objectKey, bucket);
-    }
+    if (bucket) this.spam.delete(objectKey);
+    else bucket = { tokens: SPAM_BURST, updatedAt: now };
+    remember(this.spam, objectKey, bucket);
     bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + (now - bucket.updatedAt) / SPAM_REFILL_MS);
     bucket.updatedAt = now;
     if (bucket.tokens < 1) return false;
@@ -111,18 +111,12 @@ export class KubeletEventRecorder implements EventRecorder {
 
   private isAggregated(similarKey: string, message: string, now: number): boolean {
     let entry = this.similar.get(similarKey);
-    if (!entry || now - entry.lastAt > AGGREGATE_WINDOW_MS) {
-      entry = { messages: new Set(), lastAt: now };
-      this.similar.set(similarKey, entry);
-    }
+    if (entry) this.similar.delete(similarKey);
+    if (!entry || now - entry.lastAt > AGGREGATE_WINDOW_MS) entry = { messages: new Set(), lastAt: now };
+    remember(this.similar, similarKey, entry);
     entry.lastAt = now;
     entry.messages.add(message);
     return entry.messages.size >= AGGREGATE_MAX_MESSAGES;
-  }
-
-  private remember(key: string, event: CoreEvent): void {
-    this.observed.set(key, event);
-    if (this.observed.size > OBSERVED_CACHE_SIZE) this.observed.delete(this.observed.keys().next().value!);
   }
 
   private enqueue(write: () => Promise<unknown>): void {
@@ -131,4 +125,10 @@ export class KubeletEventRecorder implements EventRecorder {
       () => undefined,
     );
   }
+}
+
+/** Inserts as most recent; a Map iterates in insertion order, so the first key is the least recent. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.set(key, value);
+  if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value!);
 }
