@@ -329,6 +329,28 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         assert.doesNotMatch(out, /K8TS_CONTRACT_LEAK/);
       });
 
+      test('the environment is exact, for the command and for exec', async (t) => {
+        if (skip()) return t.skip(String(skip()));
+        const sb = await sandbox(t);
+        const env = [
+          { name: 'QUOTED', value: "it's \"quoted\" $HOME `x`" },
+          { name: 'my.dotted', value: 'dots' },
+          { name: 'PATH', value: '/usr/bin:/bin' },
+        ];
+        const expected = ['QUOTED=it\'s "quoted" $HOME `x`', 'my.dotted=dots', 'PATH=/usr/bin:/bin'];
+        const printed = await run(sb, containerConfig('printenv', ['env'], { env }));
+        const exited = await waitForExit(h.runtime, printed);
+        const lines = (await logText(exited.logPath)).split('\n').filter(Boolean);
+        for (const line of expected) assert.ok(lines.includes(line), `${line} in ${JSON.stringify(lines)}`);
+        assert.ok(!lines.some((l) => l.startsWith('PWD=')), 'no shell added PWD');
+        const target = await run(sb, containerConfig('target', [...CONTRACT_COMMANDS.longSleep], { env: [...env, { name: 'MULTI', value: 'a\nb' }] }));
+        const result = await h.runtime.execSync(target, ['env'], 10);
+        const execLines = result.stdout.toString().split('\n');
+        for (const line of expected) assert.ok(execLines.includes(line), `${line} in ${JSON.stringify(execLines)}`);
+        assert.match(result.stdout.toString(), /^MULTI=a\nb$/m);
+        await h.runtime.stopContainer(target, 0);
+      });
+
       test('logs: CRI lines at logPath, stdout and stderr, partial last line', async (t) => {
         if (skip()) return t.skip(String(skip()));
         const sb = await sandbox(t);

@@ -5,9 +5,13 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { HOST_PATH } from '../../network/pod-network/host-command.js';
+import type { Writable } from 'node:stream';
 import type { ExecResult, StreamOptions } from '../types.js';
 import type { PidNamespaceMode } from './records.js';
-import { execArgv, type ProcessSpec } from './spec.js';
+import { DEFINE_NL, execScript, type ProcessSpec } from './spec.js';
+
+// Inside the container: the container's environment and user arrive on fd 3 (never on a command line).
+const ENTER = `${DEFINE_NL}; IFS= read -r line <&3 && exec 3<&- && eval "$line" && exec "$@"`;
 
 const JOIN_CGROUPS = `
 IFS=:
@@ -32,11 +36,15 @@ function spawnInContainer(target: ExecTarget, command: string[]): ChildProcess {
     ...(target.pidNamespace === 'host' ? [] : ['--pid']),
     '--root', '--wd', '--',
   ];
-  return spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'k8ts-exec', target.cgroupDirs.join(':'), ...nsenter, ...execArgv(target.spec, command)], {
+  const child = spawn('/bin/sh', ['-c', JOIN_CGROUPS, 'k8ts-exec', target.cgroupDirs.join(':'), ...nsenter, '/bin/sh', '-c', ENTER, 'k8ts-exec', ...command], {
     detached: true,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: HOST_PATH },
   });
+  const setup = child.stdio[3] as Writable;
+  setup.on('error', () => undefined);
+  setup.end(execScript(target.spec, [], '"$@"'));
+  return child;
 }
 
 function killGroup(child: ChildProcess): void {

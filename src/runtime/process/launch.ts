@@ -47,13 +47,15 @@ export async function launchInfra(namespaces: SandboxNamespaces, hostname: strin
     [...flags, '--', '/bin/sh', '-c', PAUSE_SCRIPT, 'k8ts-pause', hostname, namespaces.uts ? '1' : '0', namespaces.pid ? '1' : '0'],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { PATH: HOST_PATH } },
   );
+  let spawnError = '';
+  child.once('error', (err) => (spawnError = err.message));
   const stderr = collect(child.stderr!);
   const line = await firstLine(child.stdio[3] as Readable);
   const pid = Number(line);
   const infra = line && Number.isInteger(pid) ? identify(pid) : undefined;
   if (!infra) {
     child.kill('SIGKILL');
-    throw new Error(`failed to start the sandbox's infra process: ${(await stderr()).trim() || 'it exited'}`);
+    throw new Error(`failed to start the sandbox's infra process: ${spawnError || (await stderr()).trim() || 'it exited'}`);
   }
   child.stderr!.destroy();
   child.unref();
@@ -73,7 +75,8 @@ export interface ContainerLaunch {
   /** The container's PATH and command, for checking that the command can be executed. */
   containerPath: string;
   command: string;
-  finalArgv: string[];
+  /** Sets the final argv when sourced (see execScript). */
+  execFile: string;
   exitFile: string;
   /** Where the runtime's helpers write their own complaints (never the container's log). */
   shimLog: string;
@@ -101,13 +104,14 @@ export function launchContainer(l: ContainerLaunch): LaunchedContainer {
   ];
   const nsenter = enter.length > 0 ? ['nsenter', `--target=${l.infraPid}`, ...enter, '--'] : [];
   const unshare = ['unshare', '--mount', '--propagation', 'private', ...(l.pidNamespace === 'container' ? ['--pid', '--fork'] : []), '--'];
-  const setup = ['/bin/sh', '-c', SETUP_SCRIPT, 'k8ts-setup', l.newRoot, l.fstab, l.workingDir, l.cgroupDirs.join(':'), l.containerPath, l.command, ...l.finalArgv];
+  const setup = ['/bin/sh', '-c', SETUP_SCRIPT, 'k8ts-setup', l.newRoot, l.fstab, l.workingDir, l.cgroupDirs.join(':'), l.containerPath, l.command, l.execFile];
   const stdio: StdioOptions = [l.stdio.stdin, l.shimLogFd, l.shimLogFd, 'pipe', l.stdio.stdout, l.stdio.stderr];
   const child = spawn(
     '/bin/sh',
     ['-c', SUPERVISOR_SCRIPT, 'k8ts-supervisor', l.exitFile, l.shimLog, l.fifos.stdout, l.fifos.stderr, ...nsenter, ...unshare, ...setup],
     { detached: true, stdio, env: { PATH: HOST_PATH } },
   );
+  child.once('error', () => undefined); // seen as a launch that never reported
   child.unref();
   const supervisor = child.pid !== undefined ? identify(child.pid) : undefined;
   const report = firstLine(child.stdio[3] as Readable).then((line): LaunchReport => {

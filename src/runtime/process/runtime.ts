@@ -36,7 +36,7 @@ import { isAlive, signalProcess } from './procfs.js';
 import { RecordStore, type ContainerRecord, type PidNamespaceMode, type SandboxRecord } from './records.js';
 import { prepareRootfs } from './rootfs.js';
 import { sandboxFiles, writeSandboxFiles } from './sandbox-files.js';
-import { envValue, execArgv, processSpec } from './spec.js';
+import { envValue, execScript, processSpec } from './spec.js';
 
 export interface ProcessRuntimeOptions {
   rootDir: string;
@@ -277,6 +277,7 @@ export class ProcessRuntime implements Runtime {
         config.readonlyRootfs ?? false,
       );
       await writeFile(join(dir, 'fstab'), fstab);
+      await writeFile(join(dir, 'exec'), execScript(spec, spec.argv), { mode: 0o600 });
       await this.containerStore.save(record);
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
@@ -317,7 +318,7 @@ export class ProcessRuntime implements Runtime {
         cgroupDirs: cgroupDirs(record.cgroups),
         containerPath: envValue(record.spec, 'PATH') ?? '',
         command: record.spec.argv[0],
-        finalArgv: execArgv(record.spec),
+        execFile: join(dir, 'exec'),
         exitFile: this.exits.fileOf(id),
         shimLog,
         shimLogFd,
@@ -343,6 +344,7 @@ export class ProcessRuntime implements Runtime {
       await this.containerStore.save(record);
     });
     launched.child.once('exit', () => this.noticeExit(id, true));
+    launched.child.once('error', () => this.noticeExit(id, true));
     await live.launched;
     if (record.startError === undefined) return;
     await live.exited.promise;

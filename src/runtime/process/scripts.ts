@@ -41,20 +41,23 @@ echo "$code" > "$1.tmp" && exec mv -f "$1.tmp" "$1"
  * has one): joins the container's cgroups, mounts the root filesystem and the container's mounts from
  * an fstab, pivots into it, checks that the command can be executed (StartError otherwise, in runc's
  * words), reports its host pid and start time on fd 3 and replaces itself with the command via \`env -i\`.
- * Args: new root, fstab, working dir, cgroup dirs (':'-separated), container PATH, argv[0], then the
- * final argv (\`env -i -- NAME=VALUE... [setpriv ...] command args\`).
+ * Args: new root, fstab, working dir, cgroup dirs (':'-separated), container PATH, argv[0], and a
+ * file (root's only) that sets the final argv (\`env -i -- NAME=VALUE... [setpriv ...] command args\`).
  * The container's stdout and stderr arrive on fds 4 and 5.
  */
 export const SETUP_SCRIPT = `
 fail() { echo "failed $1" >&3; exit 128; }
-root=$1 fstab=$2 wd=$3 cgroups=$4 path=$5 cmd=$6
-shift 6
+root=$1 fstab=$2 wd=$3 cgroups=$4 path=$5 cmd=$6 exec_file=$7
+shift 7
 # The host pid and start time (fields 1 and 22; the command name, field 2, is "sh").
 read pid f2 f3 f4 f5 f6 f7 f8 f9 f10 f11 f12 f13 f14 f15 f16 f17 f18 f19 f20 f21 starttime rest < /proc/self/stat
 IFS=:
 for dir in $cgroups; do echo 0 > "$dir/cgroup.procs" || fail "cannot join cgroup $dir"; done
 unset IFS
 out=$(mount --all --fstab "$fstab" 2>&1) || fail "error mounting container filesystems: $out"
+NL='
+'
+. "$exec_file" || fail "cannot read $exec_file"
 cd "$root" && pivot_root . . && umount -l . && cd / || fail "pivot_root $root failed"
 [ -d "$wd" ] || mkdir -p "$wd" 2>/dev/null || fail "mkdir $wd: cannot create working directory"
 cd "$wd" || fail "chdir to cwd (\\"$wd\\") set in config.json failed: permission denied"

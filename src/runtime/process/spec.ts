@@ -46,13 +46,28 @@ export function processSpec(image: ImageRecord, config: ContainerConfig, hostnam
   };
 }
 
-/** The final exec of the container's command: its environment alone, then its user. */
-export function execArgv(spec: ProcessSpec, argv: string[] = spec.argv): string[] {
+/**
+ * A shell line setting the positional parameters to the final exec of a container's command: its
+ * environment alone (`env -i`), then its user. Evaluated by a helper shell, so that the environment
+ * never appears on a command line (where every user of the host could read it) nor in a shell's
+ * own environment (which would add PWD and drop names that are not shell identifiers).
+ * `then` is appended verbatim (e.g. `"$@"` for the command of an exec). Newlines in words are
+ * written as `$NL`, which the evaluating shell defines, so that the whole is one line.
+ */
+export function execScript(spec: ProcessSpec, argv: string[], then = ''): string {
   const user = spec.user
     ? ['/usr/bin/setpriv', `--reuid=${spec.user.uid}`, `--regid=${spec.user.gid}`, '--clear-groups', '--']
     : [];
-  return ['/usr/bin/env', '-i', '--', ...spec.env.map(([k, v]) => `${k}=${v}`), ...user, ...argv];
+  const words = ['/usr/bin/env', '-i', '--', ...spec.env.map(([k, v]) => `${k}=${v}`), ...user, ...argv];
+  return `set -- ${words.map(shellQuote).join(' ')}${then ? ` ${then}` : ''}\n`;
 }
+
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`).replace(/\n/g, `'"$NL"'`)}'`;
+}
+
+/** Shell text defining NL, for scripts that evaluate execScript lines. */
+export const DEFINE_NL = "NL='\n'";
 
 export function envValue(spec: ProcessSpec, name: string): string | undefined {
   return spec.env.find(([k]) => k === name)?.[1];
