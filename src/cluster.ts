@@ -12,7 +12,15 @@ import { Registry } from './apiserver/registry.js';
 import { ApiServer } from './apiserver/server.js';
 import { REGISTRY_PREFIX, resourcePrefix } from './apiserver/storage-keys.js';
 import { bootstrap } from './apiserver/bootstrap.js';
-import { ensurePki, type ClusterPki } from './apiserver/pki.js';
+import { ensurePki, issueCertificate, type ClusterPki } from './apiserver/pki.js';
+import { KubeletConnector } from './apiserver/pod-connector.js';
+import { ServiceAccountTokens } from './apiserver/service-account-tokens.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { NodeAgent } from './agent/node-agent.js';
+import { ApiEventSink } from './agent/api-seams.js';
+import { defaultNodeName } from './agent/node-status.js';
+import type { Runtime } from './runtime/types.js';
+import type { Pod } from './api/types.js';
 import { resources } from './api/resources.js';
 import { ApiClient } from './client/client.js';
 import { ServiceAccountController } from './controllers/serviceaccounts.js';
@@ -34,10 +42,25 @@ export interface ClusterOptions {
   /** Path of the user's kubeconfig to merge into (default $KUBECONFIG or ~/.kube/config). */
   userKubeconfig?: string;
   serviceCidr?: string;
+  /** Events the watch cache keeps per resource for resuming watches (default 5000). */
+  watchHistory?: number;
   logger?: Logger;
   clock?: Clock;
   /** Reports progress while starting (`k8ts up` prints these). */
   onProgress?: (step: string) => void;
+  /** Run a node agent in-process on this runtime (absent: control plane only). */
+  node?: NodeOptions;
+}
+
+export interface NodeOptions {
+  runtime: Runtime;
+  /** Node name (default: the host name). */
+  name?: string;
+  /** Where pods' volumes and logs live (default <dataDir>/agent). */
+  rootDir?: string;
+  /** The node's addresses (default 127.0.0.1). */
+  ips?: string[];
+  podCIDR?: string;
 }
 
 export interface Cluster {
@@ -52,6 +75,9 @@ export interface Cluster {
   /** An admin client of the API. */
   client: ApiClient;
   store: Store;
+  /** The in-process node agent, when one was asked for. */
+  agent?: NodeAgent;
+  nodeName?: string;
   stop(): Promise<void>;
 }
 
@@ -91,15 +117,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const pki = await ensurePki(join(dataDir, 'pki'), [address]);
 
     progress('filling the watch cache');
-    const hub = new CacheHub(store, REGISTRY_PREFIX);
+    const hub = new CacheHub(store, REGISTRY_PREFIX, options.watchHistory ? { historyPerResource: options.watchHistory } : {});
     for (const r of resources) hub.cache(resourcePrefix(r));
     await hub.start();
     cleanups.push(() => hub.stop());
 
     const registry = new Registry(store, hub, clock, options.serviceCidr ?? '10.96.0.0/12');
     const tokens = new Map<string, { name: string; groups: string[] }>();
+    const serviceAccountTokens = new ServiceAccountTokens(join(pki.dir, 'service-account.key'));
+    const kubeletClient = await issueCertificate(pki.ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
     const apiServer = new ApiServer({
       registry,
+      serviceAccountTokens,
+      connector: new KubeletConnector(registry, { ca: pki.ca.certPem, client: kubeletClient }),
       tls: { cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem },
       authenticator: { token: (t) => tokens.get(t) },
       advertiseAddress: address,
@@ -124,11 +154,36 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     progress('starting controllers');
     const serviceAccounts = new ServiceAccountController(client, pki.ca.certPem, log.child('serviceaccounts'));
     const namespaces = new NamespaceController(client, log.child('namespaces'));
-    await Promise.all([serviceAccounts.start(), namespaces.start()]);
+    const scheduler = new Scheduler(client, clock, new ApiEventSink(client), log.child('scheduler'));
+    await Promise.all([serviceAccounts.start(), namespaces.start(), scheduler.start()]);
     cleanups.push(() => {
       serviceAccounts.stop();
       namespaces.stop();
+      scheduler.stop();
     });
+
+    let agent: NodeAgent | undefined;
+    const nodeName = options.node ? options.node.name ?? defaultNodeName() : undefined;
+    if (options.node && nodeName) {
+      progress('starting the node agent');
+      const ips = options.node.ips ?? ['127.0.0.1'];
+      const serving = await issueCertificate(pki.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], hosts: ['localhost', ...ips], usage: 'server' });
+      agent = new NodeAgent({
+        client,
+        nodeName,
+        runtime: options.node.runtime,
+        clock,
+        rootDir: options.node.rootDir ?? join(dataDir, 'agent'),
+        nodeIPs: ips,
+        tls: { ca: pki.ca.certPem, serving },
+        labels: { 'node-role.kubernetes.io/control-plane': '' },
+        ...(options.node.podCIDR ? { podCIDR: options.node.podCIDR } : {}),
+        tokenSource: (pod, audience, expirationSeconds) => requestToken(client, pod, audience, expirationSeconds),
+        log: log.child('agent'),
+      });
+      await agent.start();
+      cleanups.push(() => agent!.stop());
+    }
 
     return {
       server,
@@ -139,12 +194,31 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       pki,
       client,
       store,
+      ...(agent ? { agent, nodeName } : {}),
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** A token for a pod's service account, bound to the pod (the kubelet's TokenRequest). */
+async function requestToken(client: ApiClient, pod: Pod, audience?: string, expirationSeconds?: number): Promise<string> {
+  const sa = pod.spec.serviceAccountName || 'default';
+  const path = `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`;
+  const answer = await client.request<{ status: { token: string } }>('POST', path, {
+    body: {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: {
+        ...(audience ? { audiences: [audience] } : {}),
+        expirationSeconds: expirationSeconds ?? 3607,
+        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid },
+      },
+    },
+  });
+  return answer.status.token;
 }
 
 /** A random id for names that must be unique to this cluster (bridges, chains). */

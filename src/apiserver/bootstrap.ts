@@ -30,6 +30,8 @@ export async function bootstrap(registry: Registry, apiServer: { host: string; p
       sessionAffinity: 'None',
     },
   });
+  // Endpoints may not name loopback addresses: a server bound to loopback only has none to publish.
+  if (isLoopback(apiServer.host)) return;
   const endpointsInfo = registry.resourceByKind('v1', 'Endpoints');
   const subsets = [{ addresses: [{ ip: apiServer.host }], ports: [{ name: 'https', port: apiServer.port, protocol: 'TCP' }] }];
   await registry.guaranteedUpdate(endpointsInfo, 'default', 'kubernetes', { ...SYSTEM, warnings: [] }, (current) => {
@@ -49,4 +51,8 @@ export async function bootstrap(registry: Registry, apiServer: { host: string; p
     next.ports = [{ name: 'https', port: apiServer.port, protocol: 'TCP' }];
     return next;
   }, { allowCreate: true });
+}
+
+function isLoopback(host: string): boolean {
+  return host.startsWith('127.') || host === '::1' || host === 'localhost';
 }

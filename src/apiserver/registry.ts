@@ -222,9 +222,9 @@ export class Registry {
     if (!meta.name) {
       throw errors.invalid(info.group, info.kind, '', [field.required('metadata.name', 'name or generateName is required')]);
     }
-    this.check(info, meta.name, rules.validate(obj));
     if (info.namespaced) await this.requireActiveNamespace(info, meta.namespace!, meta.name);
     await strategy.admit?.(obj, undefined, this, ctx);
+    this.check(info, meta.name, rules.validate(obj));
     this.recordManager(info, undefined, obj, ctx, '');
     if (ctx.dryRun) return obj;
     const key = objectKey(info, meta.namespace ?? '', meta.name);
@@ -342,8 +342,8 @@ export class Registry {
       if (subresource !== 'status' && specChanged(next, current)) meta.generation = (old.generation ?? 0) + 1;
     }
     const problems = subresource === 'status' ? rules.validateStatusUpdate(next, current) : rules.validateUpdate(next, current);
-    this.check(info, name, problems);
     await strategy.admit?.(next, current, this, ctx);
+    this.check(info, name, problems);
     this.recordManager(info, current, next, ctx, subresource);
     if (unchanged(next, current)) return current;
     if (ctx.dryRun) return next;

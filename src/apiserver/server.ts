@@ -14,7 +14,8 @@ import { parseRequestInfo, type ResourceRequest } from './request-info.js';
 import { sendError, sendJson } from './http.js';
 import { handleCreate, handleDelete, handleDeleteCollection, handleGet, handleList, handlePatch, handleUpdate, type RestContext } from './rest.js';
 import { handleWatch } from './watch.js';
-import { handleBinding, handleEviction, handleScale } from './subresources.js';
+import { handleBinding, handleEviction, handleScale, handleTokenRequest } from './subresources.js';
+import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { certificateIdentity } from './pki.js';
 
 export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.1+k8ts' };
@@ -37,6 +38,7 @@ export interface ApiServerOptions {
   /** Address clients use (for /api serverAddressByClientCIDRs). */
   advertiseAddress: string;
   connector?: PodConnector;
+  serviceAccountTokens: ServiceAccountTokens;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -91,7 +93,10 @@ export class ApiServer {
       if (cert?.subject) return certificateIdentity(cert.subject as unknown as Record<string, string>);
     }
     const header = req.headers.authorization;
-    if (header?.startsWith('Bearer ')) return this.options.authenticator.token(header.slice(7).trim());
+    if (header?.startsWith('Bearer ')) {
+      const token = header.slice(7).trim();
+      return this.options.authenticator.token(token) ?? this.options.serviceAccountTokens.authenticate(token, this.options.registry.clock.now());
+    }
     return undefined;
   }
 
@@ -186,6 +191,9 @@ export class ApiServer {
       case 'binding':
         if (r.verb !== 'create') throw errors.methodNotSupported(info, r.verb);
         return handleBinding(rc, req, res, info, r, query);
+      case 'token':
+        if (r.verb !== 'create') throw errors.methodNotSupported(info, r.verb);
+        return handleTokenRequest(rc, req, res, info, r, this.options.serviceAccountTokens);
       case 'eviction':
         if (r.verb !== 'create') throw errors.methodNotSupported(info, r.verb);
         return handleEviction(rc, req, res, info, r, query);

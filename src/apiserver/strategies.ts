@@ -4,10 +4,11 @@
 
 import type { KubeObject, Pod } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
-import { errors, field, ApiError } from '../api/errors.js';
+import { errors, field } from '../api/errors.js';
 import { computeQoSClass } from '../api/qos.js';
 import { admitPod } from '../api/admission/index.js';
-import { prepareJobForCreate } from '../api/defaults/index.js';
+import { prepareJobForCreate } from '../api/defaults/workloads.js';
+import { prepareNamespaceForCreate } from '../api/defaults/core.js';
 import type { DeleteOptions, Registry, WriteContext } from './registry.js';
 import { ipToNumber } from './allocators.js';
 
@@ -110,16 +111,13 @@ const podStrategy: Strategy = withStatus({
       serviceAccount: sa?.object as { automountServiceAccountToken?: boolean } | undefined,
       randomSuffix: () => Math.random().toString(36).slice(2, 7),
     });
-    if (result instanceof ApiError) throw result;
-    if (Array.isArray(result) && result.length) throw errors.invalid('', 'Pod', pod.metadata.name ?? '', result);
+    if (result) throw result;
   },
 });
 
 const namespaceStrategy: Strategy = {
   ...base,
-  prepareForCreate(obj) {
-    obj.status = { phase: 'Active' };
-  },
+  prepareForCreate: prepareNamespaceForCreate,
   prepareForUpdate(next, current, subresource) {
     keepStatus(next, current);
     const spec = (current.spec ?? {}) as Record<string, unknown>;

@@ -12,6 +12,8 @@ import { parseJson, readBody, sendJson, mediaType, decodeObjectBody } from './ht
 import type { RestContext } from './rest.js';
 import type { ResourceRequest } from './request-info.js';
 import type { WriteContext } from './registry.js';
+import { DEFAULT_AUDIENCE, type ServiceAccountTokens } from './service-account-tokens.js';
+import { rfc3339 } from '../util/clock.js';
 
 function ctxOf(rc: RestContext, query: URLSearchParams, manager: string): WriteContext {
   return { user: rc.user, dryRun: query.getAll('dryRun').length > 0, fieldManager: query.get('fieldManager') || manager, warnings: [] };
@@ -125,4 +127,38 @@ export async function handleEviction(rc: RestContext, req: IncomingMessage, res:
   const ctx = ctxOf(rc, query, 'eviction');
   await rc.registry.delete(info, r.namespace, r.name, (eviction.deleteOptions ?? {}) as never, ctx);
   sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+interface TokenRequest {
+  spec?: { audiences?: string[]; expirationSeconds?: number; boundObjectRef?: { kind?: string; name?: string; uid?: string } };
+}
+
+/** POST serviceaccounts/{name}/token: a TokenRequest answered with a signed token. */
+export async function handleTokenRequest(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, tokens: ServiceAccountTokens): Promise<void> {
+  const body = decodeObjectBody(await readBody(req), req.headers['content-type']) as TokenRequest;
+  const sa = await rc.registry.get(info, r.namespace, r.name);
+  const spec = body.spec ?? {};
+  const expirationSeconds = spec.expirationSeconds ?? 3600;
+  if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
+    throw errors.invalid('authentication.k8s.io', 'TokenRequest', r.name, [field.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')]);
+  }
+  let pod: { name: string; uid: string } | undefined;
+  const bound = spec.boundObjectRef;
+  if (bound?.kind === 'Pod' && bound.name) {
+    const p = await rc.registry.get(rc.registry.resourceByKind('v1', 'Pod'), r.namespace, bound.name);
+    if (bound.uid && p.metadata.uid !== bound.uid) throw errors.conflict({ group: '', resource: 'pods' }, bound.name, `the UID in the bound object reference (${bound.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    pod = { name: bound.name, uid: p.metadata.uid! };
+  }
+  const audiences = spec.audiences?.length ? spec.audiences : [DEFAULT_AUDIENCE];
+  const { token, expiresAt } = tokens.issue(
+    { namespace: r.namespace, serviceAccount: { name: r.name, uid: sa.metadata.uid! }, ...(pod ? { pod } : {}), audiences, expirationSeconds },
+    rc.now(),
+  );
+  sendJson(res, 201, {
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
+    metadata: { name: r.name, namespace: r.namespace, creationTimestamp: null },
+    spec: { audiences, expirationSeconds, boundObjectRef: bound ?? null },
+    status: { token, expirationTimestamp: rfc3339(expiresAt) },
+  });
 }

@@ -55,6 +55,11 @@ export class ResourceCache {
   /** History is complete for revisions after this one. */
   private completeSince = 0;
 
+  /** The oldest revision a watch on this resource can resume from. */
+  get oldestRevision(): number {
+    return this.completeSince;
+  }
+
   /** The events after `revision`, or undefined when history no longer reaches back that far. */
   eventsSince(revision: number): CacheEvent[] | undefined {
     if (revision < this.completeSince) return undefined;

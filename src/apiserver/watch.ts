@@ -104,7 +104,7 @@ export async function handleWatch(rc: RestContext, req: IncomingMessage, res: Se
   } else {
     const since = cache.eventsSince(parseRevision(rv));
     if (!since) {
-      const oldest = registry.hub.oldest;
+      const oldest = cache.oldestRevision;
       start();
       write('ERROR', JSON.stringify(errors.expired(`too old resource version: ${rv} (${oldest})`).status));
       res.end();

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import type { TestContext } from 'node:test';
+
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster.js';
 
 export interface TestCluster extends Cluster {
@@ -31,7 +31,7 @@ export function kubectlBinary(version?: string): string {
   return version ? `kubectl.${version}` : 'kubectl';
 }
 
-export async function testCluster(t: TestContext | { after(fn: () => unknown): void }, options: ClusterOptions = {}): Promise<TestCluster> {
+export async function testCluster(t: { after(fn: () => unknown): unknown }, options: ClusterOptions = {}): Promise<TestCluster> {
   const cluster = await startCluster({ store: 'sqlite', ...options });
   const scratch = mkdtempSync(join(tmpdir(), 'k8ts-kubectl-'));
   t.after(async () => {
@@ -66,7 +66,7 @@ export function run(command: string, args: string[], opts: { stdin?: string; env
 }
 
 /** Starts a long-running command (e.g. `kubectl get -w`) and collects its output until stopped. */
-export function spawnCollect(command: string, args: string[], t: { after(fn: () => unknown): void }): { output(): string; child: ChildProcess; waitFor(pattern: RegExp, timeoutMs?: number): Promise<void> } {
+export function spawnCollect(command: string, args: string[], t: { after(fn: () => unknown): unknown }): { output(): string; child: ChildProcess; waitFor(pattern: RegExp, timeoutMs?: number): Promise<void> } {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const listeners = new Set<() => void>();
