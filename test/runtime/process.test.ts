@@ -6,8 +6,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPodNetwork, hostVethName, rulesPresent, type PodNetwork } from '../../src/network/pod-network/index.js';
-import { createProcessRuntime, type ProcessRuntime } from '../../src/runtime/process/index.js';
-import type { ContainerConfig, PodSandboxConfig, RuntimeContainer } from '../../src/runtime/types.js';
+import { addImage, createProcessRuntime, listImages, removeImage, type ProcessRuntime } from '../../src/runtime/process/index.js';
+import { RuntimeError, type ContainerConfig, type PodSandboxConfig, type RuntimeContainer } from '../../src/runtime/types.js';
 import { describeRuntimeContract } from './contract.js';
 
 const missing = ['unshare', 'nsenter', 'ip', 'iptables', 'busybox'].filter(
@@ -209,6 +209,37 @@ if (unsupported) {
       const chunks: Buffer[] = [];
       for await (const c of socket) chunks.push(c as Buffer);
       assert.match(Buffer.concat(chunks).toString(), new RegExp(`^HTTP/1\\.[01] 200[^]*\\r\\n\\r\\n${sb.hostname}\\n$`));
+    });
+
+    test('images: the catalogue gives entrypoint, cmd, env and workingDir; others are host images', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      await addImage(h.rootDir, 'example.com/greeter:1', {
+        entrypoint: ['sh', '-c', 'echo "$GREETING from $(pwd):" "$@"', 'greeter'],
+        cmd: ['default', 'args'],
+        env: ['GREETING=hello', 'PATH=/usr/bin:/bin'],
+        workingDir: '/etc',
+      });
+      const second = await createProcessRuntime({ rootDir: h.rootDir, network: h.network });
+      await h.runtime.close();
+      h.runtime = second;
+      assert.deepEqual((await second.listImages()).map((i) => i.repoTags[0]), ['example.com/greeter:1']);
+      assert.equal(await second.imageStatus('busybox:1.28'), undefined);
+      const ref = await second.pullImage('busybox:1.28');
+      assert.equal((await second.imageStatus('docker.io/library/busybox:1.28'))?.id, ref);
+      const sb = sandboxConfig(h);
+      const sandboxId = await second.runPodSandbox(sb);
+      const image = (overrides: Partial<ContainerConfig>) => containerConfig('greeter', [], { image: 'example.com/greeter:1', ...overrides });
+      const withDefaults = await start(h, sandboxId, sb, image({}));
+      const withArgs = await start(h, sandboxId, sb, image({ name: 'args', logPath: 'args/0.log', args: ['given'], env: [{ name: 'GREETING', value: 'hi' }] }));
+      assert.match(await readFile((await waitForExit(second, withDefaults)).logPath, 'utf8'), / stdout F hello from \/etc: default args\n/);
+      assert.match(await readFile((await waitForExit(second, withArgs)).logPath, 'utf8'), / stdout F hi from \/etc: given\n/);
+      await assert.rejects(
+        second.createContainer(sandboxId, containerConfig('nothing', [], { image: 'busybox:1.28' }), sb),
+        (err: unknown) => err instanceof RuntimeError && err.code === 'InvalidArgument' && /no command specified/.test(err.message),
+      );
+      assert.equal(await removeImage(h.rootDir, 'example.com/greeter:1'), true);
+      assert.deepEqual((await listImages(h.rootDir)).map((i) => i.name), ['docker.io/library/busybox:1.28']);
     });
 
     test('a host port is reachable on 127.0.0.1', async (t) => {
