@@ -19,6 +19,7 @@ import { StatusManager } from './status/manager.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ConfigSource, type PodStatusWriter } from './types.js';
 import { VolumeManager } from './volumes/manager.js';
 import { nameOf } from './pod-util.js';
+import { ContainerLogError, logContainerId } from './logs.js';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -198,10 +199,19 @@ export class Kubelet {
     this.podWorkers.updatePod({ type: 'kill', pod });
   }
 
-  /** The log file of a container's current (or, with `previous`, last terminated) instance. */
-  async logPath(podUid: string, containerName: string, previous: boolean): Promise<string | undefined> {
-    const instances = await this.instances(podUid, containerName);
-    return instances[previous ? 1 : 0]?.logPath;
+  /**
+   * The log file `kubectl logs` reads for a container: its current instance or, with `previous`,
+   * the last terminated one. Rejects with a ContainerLogError in Kubernetes' words when there is none.
+   */
+  async logPath(podUid: string, containerName: string, previous: boolean): Promise<string> {
+    const pod = this.desired.get(podUid);
+    const status = this.statusManager.getCachedStatus(podUid) ?? pod?.status;
+    const id = logContainerId(pod?.metadata.name ?? podUid, status, containerName, previous);
+    try {
+      return (await this.runtime.containerStatus(id)).logPath;
+    } catch (err) {
+      throw new ContainerLogError(`failed to get container status ${JSON.stringify(id)}: ${(err as Error).message}`);
+    }
   }
 
   /** The runtime id of the container's newest instance. */

@@ -190,6 +190,30 @@ describe('node-level behaviour', () => {
     }
   });
 
+  test('logs: the current and the previous instance, and the errors when there is none', async () => {
+    const h = await createHarness();
+    try {
+      h.runtime.behave({ name: 'app' }, (_c, n) => (n === 0 ? { exitAfterMs: 1000, exitCode: 1, logLines: ['first'] } : { logLines: ['second'] }));
+      h.runtime.failPull('gone:1', 'not found');
+      const pod = h.add(makePod('logged', { containers: [{ name: 'app', image: 'app:1' }, { name: 'nope', image: 'gone:1' }] }));
+      const uid = pod.metadata.uid!;
+      await h.advance(500);
+      await assert.rejects(h.kubelet.logPath(uid, 'app', true), { message: 'previous terminated container "app" in pod "logged" not found' });
+      await h.advance(4500);
+      const current = await h.kubelet.logPath(uid, 'app', false);
+      const previous = await h.kubelet.logPath(uid, 'app', true);
+      assert.ok(current.endsWith('/logs/default_logged_' + uid + '/app/1.log'), current);
+      assert.ok(previous.endsWith('/app/0.log'), previous);
+      assert.match(await readFile(current, 'utf8'), / stdout F second\n$/);
+      assert.match(await readFile(previous, 'utf8'), / stdout F first\n$/);
+      await assert.rejects(h.kubelet.logPath(uid, 'nope', false), { message: 'container "nope" in pod "logged" is waiting to start: trying and failing to pull image' });
+      await assert.rejects(h.kubelet.logPath(uid, 'other', false), { message: 'container "other" in pod "logged" is not available' });
+      assert.equal(await h.kubelet.containerId(pod, 'app'), (await h.runtime.listContainers({ state: 'RUNNING' }))[0]!.id);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a missing ConfigMap key keeps the container waiting with CreateContainerConfigError', async () => {
     const h = await createHarness();
     try {
