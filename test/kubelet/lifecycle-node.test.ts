@@ -214,6 +214,22 @@ describe('node-level behaviour', () => {
     }
   });
 
+  test('when the runtime lost a container\'s history, the restart count continues from its log files', async () => {
+    const h = await createHarness();
+    try {
+      h.runtime.behave({ name: 'app' }, (_c, n) => (n === 0 ? { exitAfterMs: 500, exitCode: 1, logLines: ['a'] } : { logLines: ['b'] }));
+      const pod = h.add(makePod('counted', { containers: [{ name: 'app', image: 'app:1' }] }));
+      await h.advance(3000);
+      for (const c of await h.runtime.listContainers()) await h.runtime.removeContainer(c.id);
+      await h.advance(3000);
+      const [instance] = await h.runtime.listContainers({ state: 'RUNNING' });
+      assert.equal(instance!.annotations['io.kubernetes.container.restartCount'], '2');
+      assert.equal(h.api.lastStatus(pod.metadata.uid!)!.containerStatuses![0]!.restartCount, 2);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('a missing ConfigMap key keeps the container waiting with CreateContainerConfigError', async () => {
     const h = await createHarness();
     try {
