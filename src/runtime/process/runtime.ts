@@ -334,7 +334,10 @@ export class ProcessRuntime implements Runtime {
     record.supervisor = launched.supervisor;
     record.state = 'RUNNING';
     this.live.set(id, live);
-    live.launched = launched.report.then(async (report) => {
+    live.launched = (async () => {
+      // Persisted before the container reports, so that an agent dying now leaves no orphan behind.
+      await this.containerStore.save(record);
+      const report = await launched.report;
       if ('started' in report) {
         record.main = report.started;
         record.startedAt = this.clock.now();
@@ -342,7 +345,7 @@ export class ProcessRuntime implements Runtime {
         record.startError = report.failed;
       }
       await this.containerStore.save(record);
-    });
+    })();
     launched.child.once('exit', () => this.noticeExit(id, true));
     launched.child.once('error', () => this.noticeExit(id, true));
     await live.launched;
