@@ -1,18 +1,18 @@
 // apps/v1: Deployment, ReplicaSet, DaemonSet, ControllerRevision.
 import { IntOrString, LabelSelector, RawExtension, Time, topLevel } from './meta.js';
 import { PodTemplateSpec } from './core-pod.js';
-import { boolean, enumOf, int32, int64, keyed, list, ref, req, string, struct, type TypeDef } from './dsl.js';
+import { boolean, enumOf, int32, int64, keyed, list, ref, req, string, struct, type Field, type TypeDef } from './dsl.js';
 
 const APPS = 'io.k8s.api.apps.v1';
 
-function condition(kind: string): TypeDef {
+function condition(kind: string, types: string, extra: Record<string, Field> = {}): TypeDef {
   return struct(`${APPS}.${kind}Condition`, `One condition of a ${kind}.`, {
     lastTransitionTime: ref(Time, 'When the status last changed.'),
-    ...(kind === 'Deployment' ? { lastUpdateTime: ref(Time, 'When the condition was last updated.') } : {}),
+    ...extra,
     message: string('Human-readable details.'),
     reason: string('CamelCase reason for the last transition.'),
     status: req(string('True, False or Unknown.')),
-    type: req(string(`Type of the condition${kind === 'Deployment' ? ': Available, Progressing or ReplicaFailure' : ''}.`)),
+    type: req(string(`Type of the condition${types}.`)),
   });
 }
 
@@ -47,7 +47,9 @@ export const DeploymentSpec = struct(`${APPS}.DeploymentSpec`, 'The desired stat
   template: req(ref(PodTemplateSpec, 'Template of the pods; only restartPolicy Always is allowed.')),
 });
 
-export const DeploymentCondition = condition('Deployment');
+export const DeploymentCondition = condition('Deployment', ': Available, Progressing or ReplicaFailure', {
+  lastUpdateTime: ref(Time, 'When the condition was last updated.'),
+});
 
 export const DeploymentStatus = struct(`${APPS}.DeploymentStatus`, 'The observed state of a deployment.', {
   availableReplicas: int32('Pods ready for at least minReadySeconds.'),
@@ -75,7 +77,7 @@ export const ReplicaSetSpec = struct(`${APPS}.ReplicaSetSpec`, 'The desired stat
   template: ref(PodTemplateSpec, 'Template of the pods created when too few exist.'),
 });
 
-export const ReplicaSetCondition = condition('ReplicaSet');
+export const ReplicaSetCondition = condition('ReplicaSet', ', such as ReplicaFailure');
 
 export const ReplicaSetStatus = struct(`${APPS}.ReplicaSetStatus`, 'The observed state of a ReplicaSet.', {
   availableReplicas: int32('Pods ready for at least minReadySeconds.'),
@@ -112,7 +114,7 @@ export const DaemonSetSpec = struct(`${APPS}.DaemonSetSpec`, 'The desired state 
   updateStrategy: ref(DaemonSetUpdateStrategy, 'How pods are replaced when the template changes.'),
 });
 
-export const DaemonSetCondition = condition('DaemonSet');
+export const DaemonSetCondition = condition('DaemonSet', '');
 
 export const DaemonSetStatus = struct(`${APPS}.DaemonSetStatus`, 'The observed state of a daemon set.', {
   collisionCount: int32('Hash collisions met when naming revisions.'),

@@ -9,7 +9,11 @@ import { ConfigMap, Event, Namespace, Secret, ServiceAccount } from './core-conf
 import { ControllerRevision, DaemonSet, Deployment, ReplicaSet } from './apps.js';
 import { CronJob, Job } from './batch.js';
 import { Eviction, PodDisruptionBudget } from './policy.js';
-import { EndpointSlice, EventsEvent, Lease, Scale, TokenRequest } from './small-groups.js';
+import { Lease } from './coordination.js';
+import { EndpointSlice } from './discovery.js';
+import { EventsEvent } from './events.js';
+import { Scale } from './autoscaling.js';
+import { TokenRequest } from './authentication.js';
 
 const kindsOfResources: TypeDef[] = [
   Namespace,
