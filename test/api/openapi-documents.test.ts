@@ -73,7 +73,10 @@ describe('OpenAPI v3', () => {
     assert.ok(core.paths['/api/v1/pods'].get);
     assert.ok(core.paths['/api/v1/nodes/{name}'].get);
     assert.equal(core.paths['/api/v1/nodes/{name}'].get.operationId, 'readCoreV1Node');
-    assert.equal(core.paths['/api/v1/namespaces/{namespace}/pods/{name}/exec'].post['x-kubernetes-action'], 'connect');
+    const exec = core.paths['/api/v1/namespaces/{namespace}/pods/{name}/exec'];
+    assert.equal(exec.post['x-kubernetes-action'], 'connect');
+    assert.equal(exec.get.operationId, 'connectCoreV1GetNamespacedPodExec');
+    assert.equal(core.paths['/api/v1/nodes/{name}/proxy/{path}'].get.operationId, 'connectCoreV1GetNodeProxyWithPath');
     assert.equal(core.paths['/api/v1/namespaces/{namespace}/pods'].post.operationId, 'createCoreV1NamespacedPod');
     const apps = v3('apis/apps/v1');
     const scale = apps.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale'].patch;

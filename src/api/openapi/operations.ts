@@ -130,6 +130,8 @@ const connectParams: Record<string, ParamSpec[]> = {
   proxy: [P.proxyPath],
 };
 
+const httpMethodOf: Record<string, Method> = { get: 'get', create: 'post', update: 'put', delete: 'delete', patch: 'patch' };
+
 // ---- naming --------------------------------------------------------------------------------------
 
 function pascal(s: string): string {
@@ -141,7 +143,7 @@ function groupWord(r: { group: string }): string {
   return r.group === '' ? 'core' : r.group.replace(/\.k8s\.io$/, '').replace(/\./g, '');
 }
 
-const jsonYaml = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+const objectTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 const watchTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', 'application/json;stream=watch', 'application/vnd.kubernetes.protobuf;stream=watch'];
 const patchTypes = [
   'application/json-patch+json',
@@ -198,7 +200,7 @@ class ResourcePaths {
       params: fields.params ?? [],
       ...(fields.body ? { body: fields.body } : {}),
       responses: fields.responses ?? [],
-      produces: fields.produces ?? jsonYaml,
+      produces: fields.produces ?? objectTypes,
       consumes: fields.consumes ?? ['*/*'],
     };
   }
@@ -316,24 +318,9 @@ class ResourcePaths {
     const subject = `${sub.name} of the specified ${r.kind}`;
 
     if (sub.kind.endsWith('Options')) {
-      const methods: Method[] = sub.verbs.flatMap((v): Method[] => {
-        switch (v) {
-          case 'get':
-            return ['get'];
-          case 'create':
-            return ['post'];
-          case 'update':
-            return ['put'];
-          case 'delete':
-            return ['delete'];
-          case 'patch':
-            return ['patch'];
-          default:
-            return [];
-        }
-      });
+      const methods = sub.verbs.flatMap((v) => (httpMethodOf[v] ? [httpMethodOf[v]] : []));
       const connect = (m: Method) =>
-        this.op(m, `connect${pascal(m)}`, word, `connect ${m.toUpperCase()} requests to ${subject}`, 'connect', {
+        this.op(m, 'connect', `${pascal(m)}${word}`, `connect ${m.toUpperCase()} requests to ${subject}`, 'connect', {
           gvk,
           params: connectParams[sub.name] ?? [],
           responses: [ok('string'), unauthorized],
@@ -341,7 +328,8 @@ class ResourcePaths {
         });
       this.add(path, [P.name, ...nsParams], methods.map(connect));
       if (sub.name === 'proxy') {
-        this.add(`${path}/{path}`, [P.name, ...nsParams, P.path], methods.map((m) => ({ ...connect(m), operationId: `connect${pascal(m)}${this.gvId}${word}WithPath` })));
+        const withPath = (m: Method) => ({ ...connect(m), operationId: `connect${this.gvId}${pascal(m)}${word}WithPath` });
+        this.add(`${path}/{path}`, [P.name, ...nsParams, P.path], methods.map(withPath));
       }
       return;
     }
