@@ -48,8 +48,9 @@ export function sandboxChanged(pod: Pod, snapshot: PodRuntimeSnapshot): { change
   const newest = snapshot.sandboxes[0];
   if (!newest) return { changed: true, attempt: 0 };
   const ready = snapshot.sandboxes.filter((s) => s.state === 'READY').length;
-  const hostNetwork = pod.spec.hostNetwork === true;
-  const changed = ready > 1 || newest.state !== 'READY' || newest.hostNetwork !== hostNetwork || (!hostNetwork && !newest.ip);
+  // A runtime without pod networking runs every sandbox on the host network; that is not a change.
+  const lostNetwork = pod.spec.hostNetwork ? !newest.hostNetwork : !newest.hostNetwork && !newest.ip;
+  const changed = ready > 1 || newest.state !== 'READY' || lostNetwork;
   return { changed, attempt: changed ? newest.attempt + 1 : newest.attempt, sandboxId: newest.id };
 }
 

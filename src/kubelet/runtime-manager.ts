@@ -79,12 +79,14 @@ export class RuntimeManager {
 
     let sandboxId = actions.sandboxId;
     let podIPs = podIPsOf(pod, snapshot, this.opts.hostIPs);
+    let onHostNetwork = pod.spec.hostNetwork === true || snapshot.sandboxes[0]?.hostNetwork === true;
     const sandboxConfig = podSandboxConfig(pod, actions.attempt, this.opts.sandbox);
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sandboxConfig);
         const status = await runtime.podSandboxStatus(sandboxId);
-        if (!pod.spec.hostNetwork) podIPs = status.ip ? [status.ip, ...status.additionalIps] : [];
+        onHostNetwork = pod.spec.hostNetwork === true || status.hostNetwork;
+        podIPs = onHostNetwork ? this.opts.hostIPs : status.ip ? [status.ip, ...status.additionalIps] : [];
       } catch (err) {
         const message = `Failed to create pod sandbox: ${(err as Error).message}`;
         recorder.event(podReference(pod), 'Warning', 'FailedCreatePodSandBox', message);
@@ -95,7 +97,7 @@ export class RuntimeManager {
     if (!sandboxId || signal.aborted) return result;
     if (!actions.createSandbox && snapshot.sandboxes[0]?.state !== 'READY') return result;
 
-    const etcHostsPath = pod.spec.hostNetwork ? undefined : await this.writeHostsFile(pod, podIPs);
+    const etcHostsPath = onHostNetwork ? undefined : await this.writeHostsFile(pod, podIPs);
     const ctx: StartContext = { snapshot, sandboxId, sandboxConfig, podIPs, volumePaths, etcHostsPath, signal, result };
 
     for (const i of actions.ephemeralContainersToStart) {
@@ -340,10 +342,10 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, fall
   });
 }
 
-/** The pod's IPs: its ready sandbox's, or the node's for host-network pods. */
+/** The pod's IPs: its ready sandbox's, or the node's for a sandbox on the host network. */
 export function podIPsOf(pod: Pod | undefined, snapshot: PodRuntimeSnapshot, hostIPs: string[]): string[] {
-  if (pod?.spec.hostNetwork) return hostIPs;
   const s = snapshot.sandboxes[0];
+  if (pod?.spec.hostNetwork || (s?.state === 'READY' && s.hostNetwork)) return hostIPs;
   if (!s || s.state !== 'READY' || !s.ip) return [];
   return [s.ip, ...s.additionalIps];
 }

@@ -1,6 +1,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHarness, makePod } from './harness.js';
+import { FakeRuntime } from '../../src/runtime/fake/index.js';
+import { createHarness, makePod, SteppingClock } from './harness.js';
 
 describe('sandbox changes', () => {
   test('a sandbox lost under a running pod is re-created: event, init containers again, restarts counted', async () => {
@@ -30,6 +31,22 @@ describe('sandbox changes', () => {
       assert.equal(status.containerStatuses![0]!.restartCount, 1);
       assert.equal(status.initContainerStatuses![0]!.restartCount, 1);
       assert.equal(status.podIP, sandboxes[1]!.ip);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('on a runtime without pod networking the host-network sandbox is kept and the node IP used', async () => {
+    const clock = new SteppingClock();
+    const h = await createHarness({ clock, runtime: new FakeRuntime({ clock, podNetwork: false }) });
+    try {
+      h.add(makePod('flat', { containers: [{ name: 'app', image: 'app:1', env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] }] }));
+      await h.advance(10_000);
+      assert.deepEqual(h.runtime.callsMatching(['runPodSandbox', 'startContainer', 'stopPodSandbox']), ['runPodSandbox flat@0', 'startContainer app@0']);
+      const internals = h.runtime as unknown as { containers: Map<string, { config: import('../../src/runtime/types.js').ContainerConfig }> };
+      const config = [...internals.containers.values()][0]!.config;
+      assert.deepEqual(config.env, [{ name: 'IP', value: '192.168.1.10' }]);
+      assert.ok(!config.mounts.some((m) => m.containerPath === '/etc/hosts'));
     } finally {
       await h.close();
     }
