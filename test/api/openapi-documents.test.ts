@@ -146,6 +146,10 @@ describe('OpenAPI v2', () => {
     const refs = new Set<string>();
     collectRefs(doc, refs);
     for (const ref of refs) assert.ok(doc.definitions[ref.slice('#/definitions/'.length)], ref);
+    const ids = Object.values(doc.paths as Json).flatMap((item: Json) =>
+      Object.entries(item).filter(([k]) => k !== 'parameters').map(([, op]) => (op as Json).operationId),
+    );
+    assert.equal(new Set(ids).size, ids.length, 'operation ids are unique');
     const podSpec = doc.definitions['io.k8s.api.core.v1.PodSpec'];
     assert.equal(podSpec.properties.affinity.$ref, '#/definitions/io.k8s.api.core.v1.Affinity');
     assert.equal(typeof podSpec.properties.affinity.description, 'string');
