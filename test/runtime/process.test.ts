@@ -45,7 +45,7 @@ async function openHarness(): Promise<Harness> {
     network,
     rootDir,
     async cleanup() {
-      for (const sandbox of await current.listPodSandboxes()) await current.removePodSandbox(sandbox.id).catch(() => undefined);
+      await current.removeAll();
       await current.close();
       await network.teardown();
       await rm(rootDir, { recursive: true, force: true });

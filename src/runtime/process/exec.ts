@@ -40,6 +40,7 @@ function spawnInContainer(target: ExecTarget, command: string[]): ChildProcess {
     detached: true,
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: HOST_PATH },
+    cwd: '/',
   });
   const setup = child.stdio[3] as Writable;
   setup.on('error', () => undefined);

@@ -45,7 +45,7 @@ export async function launchInfra(namespaces: SandboxNamespaces, hostname: strin
   const child = spawn(
     'unshare',
     [...flags, '--', '/bin/sh', '-c', PAUSE_SCRIPT, 'k8ts-pause', hostname, namespaces.uts ? '1' : '0', namespaces.pid ? '1' : '0'],
-    { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { PATH: HOST_PATH } },
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe', 'pipe'], env: { PATH: HOST_PATH }, cwd: '/' },
   );
   let spawnError = '';
   child.once('error', (err) => (spawnError = err.message));
@@ -109,7 +109,7 @@ export function launchContainer(l: ContainerLaunch): LaunchedContainer {
   const child = spawn(
     '/bin/sh',
     ['-c', SUPERVISOR_SCRIPT, 'k8ts-supervisor', l.exitFile, l.shimLog, l.fifos.stdout, l.fifos.stderr, ...nsenter, ...unshare, ...setup],
-    { detached: true, stdio, env: { PATH: HOST_PATH } },
+    { detached: true, stdio, env: { PATH: HOST_PATH }, cwd: '/' },
   );
   child.once('error', () => undefined); // seen as a launch that never reported
   child.unref();

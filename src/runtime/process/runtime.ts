@@ -576,6 +576,12 @@ export class ProcessRuntime implements Runtime {
     await this.images.remove(this.imageRecord(image).name);
   }
 
+  /** Stops and removes every sandbox and its containers (for `k8ts down`, and tests). */
+  async removeAll(): Promise<void> {
+    for (const id of [...this.sandboxes.keys()]) await this.removePodSandbox(id);
+    for (const id of [...this.containers.keys()]) await this.removeContainer(id);
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.exits.close();
