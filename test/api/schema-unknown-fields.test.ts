@@ -183,7 +183,7 @@ describe('strict decoding errors', () => {
   });
 
   test('patch: 422 over the patch printed as a Go map', () => {
-    const err = strictPatchError({ spec: { replicas: 3, bogus: 'x' } }, ['spec.bogus']);
+    const err = strictPatchError(goValue({ spec: { replicas: 3, bogus: 'x' } }), ['spec.bogus']);
     assert.equal(err.code, 422);
     assert.equal(
       err.message,

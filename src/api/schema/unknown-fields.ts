@@ -132,11 +132,13 @@ export function strictDecodingError(
 }
 
 /**
- * The 422 a patch with fieldValidation=Strict gets: ` "" is invalid: patch: Invalid value: "<patch as
- * Go prints a map>": strict decoding error: ...`.
+ * The 422 a patch with fieldValidation=Strict gets: ` "" is invalid: patch: Invalid value: "<value>":
+ * strict decoding error: ...`. The value is what the upstream handler shows: for a strategic merge
+ * patch the patch as Go prints a map (`goValue(patch)`), for JSON and merge patches the JSON text of
+ * the patched object.
  */
-export function strictPatchError(patch: unknown, problems: readonly (StrictProblem | string)[]): ApiError {
-  return errors.invalid('', '', '', [field.invalid('patch', goValue(patch), decodingMessage(problems))]);
+export function strictPatchError(value: string, problems: readonly (StrictProblem | string)[]): ApiError {
+  return errors.invalid('', '', '', [field.invalid('patch', value, decodingMessage(problems))]);
 }
 
 /** Go's `%+v` of a decoded JSON value: maps with sorted keys, `map[a:1 b:[x y]]`. */
