@@ -12,7 +12,7 @@ export function computeQoSClass(pod: Pick<Pod, 'spec'>): QoSClass {
   const requests = new Map<string, Quantity>();
   const limits = new Map<string, Quantity>();
   let guaranteed = true;
-  const containers: Container[] = [...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])];
+  const containers: Container[] = [...listOf(pod.spec?.initContainers), ...listOf(pod.spec?.containers)];
   for (const c of containers) {
     // A limit without a request is a request of the same size once the pod is defaulted.
     accumulate({ ...c.resources?.limits, ...c.resources?.requests }, requests);
@@ -32,10 +32,14 @@ export function computeQoSClass(pod: Pick<Pod, 'spec'>): QoSClass {
   return guaranteed && requests.size === limits.size ? 'Guaranteed' : 'Burstable';
 }
 
+function listOf(list: Container[] | undefined): Container[] {
+  return Array.isArray(list) ? list.filter((c) => typeof c === 'object' && c !== null) : [];
+}
+
 /** Adds the positive cpu/memory amounts of `list` into `into`; returns the names that were positive. */
 function accumulate(list: Record<string, string | number> | undefined, into: Map<string, Quantity>): Set<string> {
   const found = new Set<string>();
-  if (!list) return found;
+  if (typeof list !== 'object' || list === null) return found;
   for (const name of qosResources) {
     if (!(name in list)) continue;
     const q = tryParseQuantity(list[name]);

@@ -1,7 +1,7 @@
 // The per-kind rules the API server applies to every write: defaulting, then create, update or
 // status-update validation. One table, keyed by apiVersion and kind.
 
-import type { FieldError } from './errors.js';
+import { field, type FieldError } from './errors.js';
 import { findKind } from './resources.js';
 import type { KubeObject, Pod } from './types.js';
 import {
@@ -20,6 +20,7 @@ import * as apps from './validation/apps.js';
 import * as batch from './validation/batch.js';
 import * as core from './validation/core.js';
 import { nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.js';
+import { isObject } from './validation/field.js';
 import * as other from './validation/other.js';
 import { validatePod, validatePodStatusUpdate, validatePodUpdate } from './validation/pod.js';
 import { cronJobWarnings, podWarnings, templateWarnings } from './validation/warnings.js';
@@ -62,6 +63,32 @@ function metadataUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   return validateObjectMetaUpdate(obj.metadata, old.metadata);
 }
 
+/**
+ * Malformed bodies (a field of the wrong JSON type) must come back as field errors, never as a
+ * crash: mutators skip what they cannot read, validators answer with an error at the top.
+ */
+function guardMutator<A extends unknown[]>(fn: (obj: KubeObject, ...rest: A) => void): (obj: KubeObject, ...rest: A) => void {
+  return (obj, ...rest) => {
+    if (!isObject(obj.metadata)) return;
+    try {
+      fn(obj, ...rest);
+    } catch {
+      // Left for validation, which reports the malformed field.
+    }
+  };
+}
+
+function guardValidator<A extends unknown[]>(fn: (obj: KubeObject, ...rest: A) => FieldError[]): (obj: KubeObject, ...rest: A) => FieldError[] {
+  return (obj, ...rest) => {
+    if (!isObject(obj.metadata)) return [field.invalid('metadata', obj.metadata ?? null, 'must be an object')];
+    try {
+      return fn(obj, ...rest);
+    } catch (e) {
+      return [field.internal('', `the object could not be validated: ${e instanceof Error ? e.message : String(e)}`)];
+    }
+  };
+}
+
 function kindRules(parts: {
   defaults?: (obj: KubeObject) => void;
   prepareForCreate?: (obj: KubeObject) => void;
@@ -70,15 +97,22 @@ function kindRules(parts: {
   validateStatusUpdate?: ValidateUpdate;
   warnings?: (obj: KubeObject) => string[];
 }): KindRules {
+  const warnings = parts.warnings ?? noWarnings;
   return {
-    defaults: parts.defaults ?? noop,
-    prepareForCreate: parts.prepareForCreate ?? noop,
-    prepareForUpdate,
-    prepareForStatusUpdate,
-    validate: parts.validate,
-    validateUpdate: parts.validateUpdate,
-    validateStatusUpdate: parts.validateStatusUpdate ?? metadataUpdate,
-    warnings: parts.warnings ?? noWarnings,
+    defaults: guardMutator(parts.defaults ?? noop),
+    prepareForCreate: guardMutator(parts.prepareForCreate ?? noop),
+    prepareForUpdate: guardMutator(prepareForUpdate),
+    prepareForStatusUpdate: guardMutator(prepareForStatusUpdate),
+    validate: guardValidator(parts.validate),
+    validateUpdate: guardValidator(parts.validateUpdate),
+    validateStatusUpdate: guardValidator(parts.validateStatusUpdate ?? metadataUpdate),
+    warnings: (obj) => {
+      try {
+        return warnings(obj);
+      } catch {
+        return [];
+      }
+    },
   };
 }
 

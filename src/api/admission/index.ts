@@ -3,6 +3,7 @@
 
 import { ApiError, errors } from '../errors.js';
 import type { Pod } from '../types.js';
+import { isObject } from '../validation/field.js';
 import { applyPriority, SYSTEM_PRIORITY_CLASSES, type PriorityClassInfo } from './priority.js';
 import { applyServiceAccount, MIRROR_POD_ANNOTATION, type ServiceAccountInfo } from './serviceaccount.js';
 import { applyDefaultTolerations } from './tolerations.js';
@@ -33,6 +34,8 @@ export function podServiceAccountName(pod: Pod): string {
  * answer with, or undefined when the pod is admitted.
  */
 export function admitPod(pod: Pod, ctx: PodAdmissionContext): ApiError | undefined {
+  // A malformed spec is left for validation to report.
+  if (!isObject(pod.metadata) || !isObject(pod.spec)) return undefined;
   const name = pod.metadata.name || pod.metadata.generateName || 'Unknown';
   const forbid = (reason: string) => errors.forbidden(pods, name, reason);
   const mirror = pod.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined;

@@ -2,6 +2,7 @@
 // projected API token volume mounted into every container.
 
 import type { Pod, Volume, VolumeMount } from '../types.js';
+import { objects } from '../validation/field.js';
 
 export const SERVICE_ACCOUNT_VOLUME_PREFIX = 'kube-api-access-';
 export const SERVICE_ACCOUNT_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -36,13 +37,15 @@ export function applyServiceAccount(pod: Pod, sa: ServiceAccountInfo, randomSuff
   }
   const automount = spec.automountServiceAccountToken ?? sa.automountServiceAccountToken ?? true;
   if (!automount) return;
-  const volumes = (spec.volumes ??= []);
-  const existing = volumes.find((v) => v.name?.startsWith(SERVICE_ACCOUNT_VOLUME_PREFIX));
+  if (!Array.isArray(spec.volumes)) spec.volumes = [];
+  const volumes = spec.volumes;
+  const existing = objects(volumes).find((v) => typeof v.name === 'string' && v.name.startsWith(SERVICE_ACCOUNT_VOLUME_PREFIX));
   const volumeName = existing?.name ?? SERVICE_ACCOUNT_VOLUME_PREFIX + randomSuffix();
   let needsVolume = false;
-  for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
-    const mounts = (c.volumeMounts ??= []);
-    if (mounts.some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH)) continue;
+  for (const c of [...objects(spec.initContainers), ...objects(spec.containers)]) {
+    if (!Array.isArray(c.volumeMounts)) c.volumeMounts = [];
+    const mounts = c.volumeMounts;
+    if (objects(mounts).some((m) => m.mountPath === SERVICE_ACCOUNT_MOUNT_PATH)) continue;
     const mount: VolumeMount = { name: volumeName, readOnly: true, mountPath: SERVICE_ACCOUNT_MOUNT_PATH };
     mounts.push(mount);
     needsVolume = true;

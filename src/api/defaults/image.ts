@@ -41,6 +41,6 @@ export function parseImageRef(image: string): ImageRef | undefined {
   return { tag, digest };
 }
 
-export function defaultPullPolicy(image: string | undefined): 'Always' | 'IfNotPresent' {
-  return parseImageRef(image ?? '')?.tag === 'latest' ? 'Always' : 'IfNotPresent';
+export function defaultPullPolicy(image: unknown): 'Always' | 'IfNotPresent' {
+  return typeof image === 'string' && parseImageRef(image)?.tag === 'latest' ? 'Always' : 'IfNotPresent';
 }

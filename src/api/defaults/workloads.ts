@@ -94,6 +94,7 @@ export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
  * Also resets status and sets generation 1. A job without labels of its own takes the template's.
  */
 export function prepareJobForCreate(job: KubeObject, uid: string): void {
+  if (!isObject(job.metadata)) return;
   job.metadata.uid = uid;
   job.metadata.generation = 1;
   job.status = {};

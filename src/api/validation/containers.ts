@@ -3,7 +3,7 @@
 
 import { field } from '../errors.js';
 import type { Container, ContainerPort, LifecycleHandler, Probe } from '../types.js';
-import { child, index, invalidRendered, isObject, type Errs } from './field.js';
+import { child, eachObject, index, invalidRendered, isObject, objects, type Errs } from './field.js';
 import { nameIsDNSSubdomain } from './meta.js';
 import { validateResourceRequirements } from './resources.js';
 import {
@@ -79,7 +79,8 @@ export function validateContainers(list: Container[] | undefined, ctx: Container
   if (!Array.isArray(list) || list.length === 0) return [field.required(path, '')];
   const errs: Errs = [];
   const names = new Set<string>();
-  list.forEach((c, i) => {
+  list.forEach((raw, i) => {
+    const c = isObject(raw) ? raw : ({} as Container);
     const p = index(path, i);
     errs.push(...validateContainerCommon(c, ctx, p));
     if (names.has(c.name)) errs.push(field.duplicate(child(p, 'name'), c.name));
@@ -97,8 +98,9 @@ export function validateContainers(list: Container[] | undefined, ctx: Container
 export function validateInitContainers(list: Container[] | undefined, regular: Container[] | undefined, ctx: ContainerContext, path: string): Errs {
   const errs: Errs = [];
   if (!Array.isArray(list)) return errs;
-  const names = new Set((Array.isArray(regular) ? regular : []).map((c) => c.name));
-  list.forEach((c, i) => {
+  const names = new Set(objects(regular).map((c) => c.name));
+  list.forEach((raw, i) => {
+    const c = isObject(raw) ? raw : ({} as Container);
     const p = index(path, i);
     errs.push(...validateContainerCommon(c, ctx, p));
     let sidecar = false;
@@ -135,9 +137,10 @@ export function validateEphemeralContainers(
 ): Errs {
   const errs: Errs = [];
   if (!Array.isArray(list) || list.length === 0) return errs;
-  const others = new Set([...(containers ?? []), ...(initContainers ?? [])].map((c) => c.name));
+  const others = new Set([...objects(containers), ...objects(initContainers)].map((c) => c.name));
   const all = new Set(others);
-  list.forEach((c, i) => {
+  list.forEach((raw, i) => {
+    const c = isObject(raw) ? raw : ({} as Container & { targetContainerName?: string });
     const p = index(path, i);
     errs.push(...validateContainerCommon(c, ctx, p));
     errs.push(...imageWhitespace(c, p));
@@ -152,7 +155,7 @@ export function validateEphemeralContainers(
         errs.push(field.forbidden(child(p, f), 'cannot be set for an Ephemeral Container'));
       }
     }
-    (c.volumeMounts ?? []).forEach((m, j) => {
+    eachObject(c.volumeMounts, (m, j) => {
       const mp = index(child(p, 'volumeMounts'), j);
       if (m.subPath) errs.push(field.forbidden(child(mp, 'subPath'), 'cannot be set for an Ephemeral Container'));
       if (m.subPathExpr) errs.push(field.forbidden(child(mp, 'subPathExpr'), 'cannot be set for an Ephemeral Container'));
@@ -196,7 +199,7 @@ function validateContainerCommon(c: Container, ctx: ContainerContext, path: stri
 function validatePorts(ports: ContainerPort[] | undefined, path: string): Errs {
   const errs: Errs = [];
   const names = new Set<string>();
-  (ports ?? []).forEach((port, i) => {
+  eachObject(ports, (port, i) => {
     const p = index(path, i);
     if (port.name) {
       const msgs = isValidPortName(port.name);
@@ -216,8 +219,8 @@ function validatePorts(ports: ContainerPort[] | undefined, path: string): Errs {
 function hostPortConflicts(containers: Container[], path: string): Errs {
   const errs: Errs = [];
   const seen = new Set<string>();
-  containers.forEach((c, ci) => {
-    (c.ports ?? []).forEach((port, pi) => {
+  eachObject(containers, (c, ci) => {
+    eachObject(c.ports, (port, pi) => {
       if (!port.hostPort) return;
       const k = `${port.protocol ?? ''}/${port.hostIP ?? ''}/${port.hostPort}`;
       if (seen.has(k)) errs.push(field.duplicate(child(index(child(index(path, ci), 'ports'), pi), 'hostPort'), k));
@@ -229,7 +232,7 @@ function hostPortConflicts(containers: Container[], path: string): Errs {
 
 function validateEnv(env: Rec[] | undefined, path: string): Errs {
   const errs: Errs = [];
-  (env ?? []).forEach((ev, i) => {
+  eachObject(env, (ev, i) => {
     const p = index(path, i);
     const name = str(ev.name);
     if (!name) errs.push(field.required(child(p, 'name'), ''));
@@ -275,7 +278,7 @@ function validateEnvValueFrom(ev: Rec, path: string): Errs {
 
 function validateEnvFrom(list: Rec[] | undefined, path: string): Errs {
   const errs: Errs = [];
-  (list ?? []).forEach((ev, i) => {
+  eachObject(list, (ev, i) => {
     const p = index(path, i);
     const prefix = str(ev.prefix);
     if (prefix) for (const msg of isEnvVarName(prefix)) errs.push(field.invalid(child(p, 'prefix'), prefix, msg));
@@ -297,7 +300,7 @@ function validateEnvFrom(list: Rec[] | undefined, path: string): Errs {
 function validateVolumeMounts(c: Container, volumes: Set<string>, path: string): Errs {
   const errs: Errs = [];
   const mountPoints = new Set<string>();
-  (c.volumeMounts ?? []).forEach((m, i) => {
+  eachObject(c.volumeMounts, (m, i) => {
     const p = index(path, i);
     const name = str(m.name);
     if (!name) errs.push(field.required(child(p, 'name'), ''));

@@ -76,16 +76,33 @@ function isAbsent(v: unknown): boolean {
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Calls `fn` for each object entry of a list, with its index; anything else is skipped. */
+export function eachObject<T>(list: T[] | undefined | null, fn: (item: T, i: number) => void): void {
+  if (!Array.isArray(list)) return;
+  for (let i = 0; i < list.length; i++) if (isObject(list[i])) fn(list[i]!, i);
+}
+
+/** The object entries of a list (for loops that do not report indices). */
+export function objects<T>(list: T[] | undefined | null): T[] {
+  return Array.isArray(list) ? list.filter(isObject) : [];
+}
+
+/** The list itself, or empty when the value is not a list. */
+export function arr<T>(list: T[] | undefined | null): T[] {
+  return Array.isArray(list) ? list : [];
+}
+
 /** Go's `%q` of a string inside a struct rendering. */
-export const goQuote = (s: string | undefined) => JSON.stringify(s ?? '');
+export const goQuote = (s: unknown) => JSON.stringify(typeof s === 'string' ? s : '');
 
 export function goStringMap(m: Record<string, string> | undefined): string {
   if (!m) return 'map[string]string(nil)';
   const keys = Object.keys(m).sort();
+  // Keys sort as Go sorts map keys when printing: bytewise.
   return `map[string]string{${keys.map((k) => `${goQuote(k)}:${goQuote(m[k])}`).join(', ')}}`;
 }
 
 export function goStringSlice(list: string[] | undefined): string {
   if (!list) return '[]string(nil)';
-  return `[]string{${list.map(goQuote).join(', ')}}`;
+  return `[]string{${list.map((v) => goQuote(v)).join(', ')}}`;
 }

@@ -3,19 +3,7 @@
 
 import { field } from '../errors.js';
 import type { ObjectMeta, OwnerReference } from '../types.js';
-import {
-  child,
-  deepEqual,
-  goQuote,
-  goStringMap,
-  goStringSlice,
-  immutable,
-  index,
-  invalidRendered,
-  isObject,
-  nonNegative,
-  type Errs,
-} from './field.js';
+import { arr, child, deepEqual, eachObject, goQuote, goStringMap, goStringSlice, immutable, index, invalidRendered, isObject, nonNegative, objects, type Errs } from './field.js';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from './strings.js';
 
 /** Checks a name; `prefix` is true for generateName, where a trailing dash is allowed. */
@@ -69,8 +57,8 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
   const o = old ?? {};
   const errs: Errs = [];
   if (o.deletionTimestamp) {
-    const before = new Set(o.finalizers ?? []);
-    for (const f of m.finalizers ?? []) {
+    const before = new Set(arr(o.finalizers));
+    for (const f of objects(m.finalizers)) {
       if (!before.has(f)) {
         errs.push(field.forbidden(child(path, 'finalizers'), `no new finalizers can be added if the object is being deleted, found new finalizers ${goStringSlice([f])}`));
         break;
@@ -93,7 +81,8 @@ export function validateObjectMetaUpdate(meta: ObjectMeta | undefined, old: Obje
 }
 
 export function validateLabelName(name: string, path: string): Errs {
-  return isQualifiedName(name).map((msg) => field.invalid(path, name, msg));
+  const text = typeof name === 'string' ? name : '';
+  return isQualifiedName(text).map((msg) => field.invalid(path, name, msg));
 }
 
 export function validateLabels(labels: Record<string, string> | undefined, path: string): Errs {
@@ -121,7 +110,7 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
 function validateOwnerReferences(refs: OwnerReference[] | undefined, path: string): Errs {
   const errs: Errs = [];
   let controller: string | undefined;
-  for (const ref of refs ?? []) {
+  for (const ref of objects(refs)) {
     const version = (ref.apiVersion ?? '').split('/').pop() ?? '';
     if (!version) errs.push(field.invalid(child(path, 'apiVersion'), ref.apiVersion ?? '', 'version must not be empty'));
     if (!ref.kind) errs.push(field.invalid(child(path, 'kind'), ref.kind ?? '', 'must not be empty'));
@@ -171,9 +160,9 @@ export function validateLabelSelector(selector: LabelSelector | undefined, path:
   const errs: Errs = [];
   if (!selector) return errs;
   errs.push(...validateLabels(selector.matchLabels, child(path, 'matchLabels')));
-  (selector.matchExpressions ?? []).forEach((req, i) => {
+  eachObject(selector.matchExpressions, (req, i) => {
     const p = index(child(path, 'matchExpressions'), i);
-    const values = req.values ?? [];
+    const values = arr(req.values);
     switch (req.operator) {
       case 'In':
       case 'NotIn':
@@ -188,14 +177,14 @@ export function validateLabelSelector(selector: LabelSelector | undefined, path:
     }
     errs.push(...validateLabelName(req.key ?? '', child(p, 'key')));
     values.forEach((v, j) => {
-      for (const msg of isValidLabelValue(v)) errs.push(field.invalid(index(child(p, 'values'), j), v, msg));
+      for (const msg of isValidLabelValue(typeof v === 'string' ? v : '')) errs.push(field.invalid(index(child(p, 'values'), j), v, msg));
     });
   });
   return errs;
 }
 
 export function isEmptySelector(selector: LabelSelector): boolean {
-  return Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions ?? []).length === 0;
+  return Object.keys(selector.matchLabels ?? {}).length + arr(selector.matchExpressions).length === 0;
 }
 
 /** metav1.LabelSelectorAsSelector(...).Matches: a nil selector matches nothing, an empty one everything. */
@@ -203,9 +192,9 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
   if (!selector) return false;
   const l = labels ?? {};
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
-  for (const req of selector.matchExpressions ?? []) {
+  for (const req of objects(selector.matchExpressions)) {
     const has = Object.hasOwn(l, req.key);
-    const values = req.values ?? [];
+    const values = arr(req.values);
     switch (req.operator) {
       case 'In':
         if (!has || !values.includes(l[req.key]!)) return false;
@@ -229,13 +218,15 @@ export function selectorMatches(selector: LabelSelector | undefined, labels: Rec
 /** Go's `%#v` of a metav1.LabelSelector, as immutable-selector errors print it. */
 export function renderLabelSelector(selector: LabelSelector | undefined): string {
   if (!selector) return 'null';
-  const exprs = selector.matchExpressions;
+  const exprs = Array.isArray(selector.matchExpressions) ? selector.matchExpressions : undefined;
   const renderedExprs = exprs
     ? `[]v1.LabelSelectorRequirement{${exprs
-        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(e.key)}, Operator:${goQuote(e.operator)}, Values:${goStringSlice(e.values)}}`)
+        .map((e) => (isObject(e) ? e : ({} as LabelSelectorRequirement)))
+        .map((e) => `v1.LabelSelectorRequirement{Key:${goQuote(e.key)}, Operator:${goQuote(e.operator)}, Values:${goStringSlice(arr(e.values))}}`)
         .join(', ')}}`
     : '[]v1.LabelSelectorRequirement(nil)';
-  return `v1.LabelSelector{MatchLabels:${goStringMap(selector.matchLabels)}, MatchExpressions:${renderedExprs}}`;
+  const labels = isObject(selector.matchLabels) ? (selector.matchLabels as Record<string, string>) : undefined;
+  return `v1.LabelSelector{MatchLabels:${goStringMap(labels)}, MatchExpressions:${renderedExprs}}`;
 }
 
 export function selectorImmutable(next: unknown, old: unknown, path: string): Errs {

@@ -4,7 +4,7 @@
 import { field } from '../errors.js';
 import type { Container, ContainerStatus, Pod, PodSpec, Toleration } from '../types.js';
 import { jsonDiff } from './diff.js';
-import { child, deepEqual, goStringSlice, immutable, index, isObject, key, type Errs } from './field.js';
+import { arr, child, deepEqual, eachObject, goStringSlice, immutable, index, isObject, key, objects, type Errs } from './field.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { validatePodOnlySpec, validatePodSpec, validateTolerations, IP_ADDRESS_MSG } from './podspec.js';
 import { inclusiveRangeError, isIPv4, isIPv6, isQualifiedName, isValidIP } from './strings.js';
@@ -57,14 +57,14 @@ export function validatePodUpdate(pod: Pod, old: Pod): Errs {
   const oldSpec = old.spec ?? ({ containers: [] } as PodSpec);
 
   for (const kind of ['containers', 'initContainers'] as const) {
-    const next = spec[kind] ?? [];
-    const prev = oldSpec[kind] ?? [];
+    const next = arr(spec[kind]);
+    const prev = arr(oldSpec[kind]);
     if (next.length !== prev.length) {
       errs.push(field.forbidden(`spec.${kind}`, 'pod updates may not add or remove containers'));
       return errs;
     }
     next.forEach((c, i) => {
-      const image = typeof c.image === 'string' ? c.image : '';
+      const image = isObject(c) && typeof c.image === 'string' ? c.image : '';
       if (!image) errs.push(field.required(`spec.${kind}[${i}].image`, ''));
       if (image.trim().length !== image.length) {
         errs.push(field.invalid(`spec.${kind}[${i}].image`, image, 'must not have leading or trailing whitespace'));
@@ -87,14 +87,14 @@ export function validatePodUpdate(pod: Pod, old: Pod): Errs {
     errs.push(field.invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
   }
 
-  errs.push(...onlyAddedTolerations(spec.tolerations ?? [], oldSpec.tolerations ?? [], 'spec.tolerations'));
-  errs.push(...onlyDeletedSchedulingGates(spec.schedulingGates ?? [], oldSpec.schedulingGates ?? [], 'spec.schedulingGates'));
+  errs.push(...onlyAddedTolerations(objects(spec.tolerations), objects(oldSpec.tolerations), 'spec.tolerations'));
+  errs.push(...onlyDeletedSchedulingGates(objects(spec.schedulingGates), objects(oldSpec.schedulingGates), 'spec.schedulingGates'));
 
   if (deepEqual(spec, oldSpec)) return errs;
   const munged: PodSpec = { ...spec };
-  munged.containers = (spec.containers ?? []).map((c, i) => ({ ...c, image: oldSpec.containers[i]?.image }));
+  munged.containers = arr(spec.containers).map((c, i) => ({ ...c, image: arr(oldSpec.containers)[i]?.image }));
   if (spec.initContainers) {
-    munged.initContainers = spec.initContainers.map((c, i) => ({ ...c, image: oldSpec.initContainers?.[i]?.image }));
+    munged.initContainers = arr(spec.initContainers).map((c, i) => ({ ...c, image: arr(oldSpec.initContainers)[i]?.image }));
   }
   setOrDelete(munged, 'activeDeadlineSeconds', oldSpec.activeDeadlineSeconds);
   setOrDelete(munged, 'schedulingGates', oldSpec.schedulingGates);
@@ -153,7 +153,7 @@ export function validatePodStatusUpdate(pod: Pod, old: Pod): Errs {
   errs.push(...validatePodAnnotations(pod.metadata?.annotations));
   const status = pod.status ?? {};
   const oldStatus = old.status ?? {};
-  (status.conditions ?? []).forEach((c, i) => {
+  eachObject(status.conditions, (c, i) => {
     if (systemConditions.has(c.type)) return;
     for (const msg of isQualifiedName(c.type ?? '')) errs.push(field.invalid(`metadata.conditions[${i}].Type`, c.type ?? '', msg));
   });
@@ -167,7 +167,7 @@ export function validatePodStatusUpdate(pod: Pod, old: Pod): Errs {
   errs.push(...immutable(status.qosClass ?? '', oldStatus.qosClass ?? '', 'status.qosClass'));
   const restartPolicy = old.spec?.restartPolicy ?? 'Always';
   errs.push(...stateTransitions(status.containerStatuses, oldStatus.containerStatuses, 'status.containerStatuses', restartPolicy, () => false));
-  const sidecars = new Set((old.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
+  const sidecars = new Set(objects(old.spec?.initContainers).filter((c) => c.restartPolicy === 'Always').map((c) => c.name));
   errs.push(
     ...stateTransitions(status.initContainerStatuses, oldStatus.initContainerStatuses, 'status.initContainerStatuses', restartPolicy, (n) =>
       sidecars.has(n),
@@ -194,8 +194,8 @@ function stateTransitions(
 ): Errs {
   const errs: Errs = [];
   if (restartPolicy === 'Always') return errs;
-  const byName = new Map((next ?? []).map((s) => [s.name, s]));
-  (prev ?? []).forEach((old, i) => {
+  const byName = new Map(objects(next).map((s) => [s.name, s]));
+  eachObject(prev, (old, i) => {
     const terminated = old.state?.terminated;
     if (!terminated) return;
     if (terminated.exitCode !== 0 && restartPolicy === 'OnFailure') return;
@@ -208,7 +208,7 @@ function stateTransitions(
 
 function validateIPs(list: { ip: string }[] | undefined, path: string): Errs {
   const errs: Errs = [];
-  const ips = (list ?? []).map((e) => e?.ip ?? '');
+  const ips = arr(list).map((e) => (isObject(e) && typeof e.ip === 'string' ? e.ip : ''));
   ips.forEach((ip, i) => {
     if (!isValidIP(ip)) errs.push(field.invalid(index(path, i), ip, IP_ADDRESS_MSG));
   });
@@ -236,8 +236,8 @@ export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): Errs {
   if (old.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) {
     return [field.forbidden('', 'static pods do not support ephemeral containers')];
   }
-  const next = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
-  for (const prev of old.spec?.ephemeralContainers ?? []) {
+  const next = new Map(objects(pod.spec?.ephemeralContainers).map((c) => [c.name, c]));
+  for (const prev of objects(old.spec?.ephemeralContainers)) {
     const now = next.get(prev.name);
     if (!now) errs.push(field.forbidden('spec.ephemeralContainers', `existing ephemeral containers ${JSON.stringify(prev.name)} may not be removed\n`));
     else if (!deepEqual(prev, now)) {
@@ -259,7 +259,7 @@ export function validatePodResize(pod: Pod, old: Pod): Errs {
   const spec = pod.spec ?? ({ containers: [] } as PodSpec);
   const oldSpec = old.spec ?? ({ containers: [] } as PodSpec);
   const munged: PodSpec = { ...spec };
-  munged.containers = (spec.containers ?? []).map((c, i) => {
+  munged.containers = arr(spec.containers).map((c, i) => {
     const prev = oldSpec.containers?.[i];
     if (!prev) return c;
     errs.push(...resizeChecks(c, prev, `spec.containers[${i}].resources`));

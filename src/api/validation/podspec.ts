@@ -3,7 +3,7 @@
 import { field } from '../errors.js';
 import type { PodSpec, Toleration } from '../types.js';
 import { imageWhitespace, validateContainers, validateEphemeralContainers, validateInitContainers } from './containers.js';
-import { child, index, isObject, type Errs } from './field.js';
+import { child, eachObject, index, isObject, type Errs } from './field.js';
 import { nameIsDNSSubdomain, validateAnnotations, validateLabelName, validateLabels, validateLabelSelector } from './meta.js';
 import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidIP, isValidLabelValue } from './strings.js';
 import { validateVolumes } from './volumes.js';
@@ -45,12 +45,12 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   errs.push(...validateImagePullSecrets(s.imagePullSecrets, child(path, 'imagePullSecrets')));
   errs.push(...validateAffinity(s.affinity, child(path, 'affinity')));
   errs.push(...validateDNSConfig(s, child(path, 'dnsConfig')));
-  (s.readinessGates ?? []).forEach((g, i) => {
+  eachObject(s.readinessGates, (g, i) => {
     const t = str(g?.conditionType);
     for (const msg of isQualifiedName(t)) errs.push(field.invalid(child(index(child(path, 'readinessGates'), i), 'conditionType'), t, msg));
   });
   const gates = new Set<string>();
-  (s.schedulingGates ?? []).forEach((g, i) => {
+  eachObject(s.schedulingGates, (g, i) => {
     const p = index(child(path, 'schedulingGates'), i);
     const name = str(g?.name);
     for (const msg of isQualifiedName(name)) errs.push(field.invalid(p, name, msg));
@@ -71,11 +71,11 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   }
   if (s.hostname) for (const msg of isDNS1123Label(s.hostname)) errs.push(field.invalid(child(path, 'hostname'), s.hostname, msg));
   if (s.subdomain) for (const msg of isDNS1123Label(s.subdomain)) errs.push(field.invalid(child(path, 'subdomain'), s.subdomain, msg));
-  if (s.tolerations?.length) errs.push(...validateTolerations(s.tolerations, child(path, 'tolerations')));
-  (s.hostAliases ?? []).forEach((alias, i) => {
+  if (Array.isArray(s.tolerations) && s.tolerations.length) errs.push(...validateTolerations(s.tolerations, child(path, 'tolerations')));
+  eachObject(s.hostAliases, (alias, i) => {
     const p = index(child(path, 'hostAliases'), i);
     if (!isValidIP(str(alias?.ip))) errs.push(field.invalid(child(p, 'ip'), str(alias?.ip), IP_ADDRESS_MSG));
-    (alias?.hostnames ?? []).forEach((h, j) => {
+    eachObject(alias?.hostnames, (h, j) => {
       for (const msg of isDNS1123Subdomain(h)) errs.push(field.invalid(index(child(p, 'hostnames'), j), h, msg));
     });
   });
@@ -104,7 +104,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
 export function validatePodOnlySpec(spec: PodSpec, path: string): Errs {
   const errs: Errs = [];
   if (!spec.serviceAccountName) {
-    (spec.volumes ?? []).forEach((v, vi) => {
+    eachObject(spec.volumes, (v, vi) => {
       const projected = v.projected;
       if (!isObject(projected) || !Array.isArray(projected.sources)) return;
       projected.sources.forEach((src, si) => {
@@ -115,8 +115,8 @@ export function validatePodOnlySpec(spec: PodSpec, path: string): Errs {
       });
     });
   }
-  (spec.containers ?? []).forEach((c, i) => errs.push(...imageWhitespace(c, index(child(path, 'containers'), i))));
-  (spec.initContainers ?? []).forEach((c, i) => errs.push(...imageWhitespace(c, index(child(path, 'initContainers'), i))));
+  eachObject(spec.containers, (c, i) => errs.push(...imageWhitespace(c, index(child(path, 'containers'), i))));
+  eachObject(spec.initContainers, (c, i) => errs.push(...imageWhitespace(c, index(child(path, 'initContainers'), i))));
   return errs;
 }
 
@@ -146,8 +146,8 @@ function enumValue(value: unknown, allowed: string[], path: string): Errs {
 function hostNetworkPorts(spec: PodSpec, path: string, opts: PodSpecOptions): Errs {
   const errs: Errs = [];
   if (!spec.hostNetwork) return errs;
-  (spec.containers ?? []).forEach((c, i) => {
-    (c.ports ?? []).forEach((port, j) => {
+  eachObject(spec.containers, (c, i) => {
+    eachObject(c.ports, (port, j) => {
       const hp = port.hostPort ?? 0;
       if ((opts.isPod || hp !== 0) && hp !== port.containerPort) {
         const p = `${child(index(child(path, 'containers'), i), 'ports')}[${j}].hostPort`;
@@ -195,7 +195,7 @@ function validateImagePullSecrets(list: unknown, path: string): Errs {
 
 export function validateTolerations(tolerations: Toleration[], path: string): Errs {
   const errs: Errs = [];
-  tolerations.forEach((t, i) => {
+  eachObject(tolerations, (t, i) => {
     const p = index(path, i);
     const k = str(t.key);
     if (k) errs.push(...validateLabelName(k, child(p, 'key')));
@@ -305,7 +305,7 @@ function validateNodeSelectorTerm(term: Rec, path: string): Errs {
     }
     errs.push(...validateLabelName(str(r.key), child(p, 'key')));
     values.forEach((v, j) => {
-      for (const msg of isValidLabelValue(v)) errs.push(field.invalid(index(child(p, 'values'), j), v, msg));
+      for (const msg of isValidLabelValue(str(v))) errs.push(field.invalid(index(child(p, 'values'), j), v, msg));
     });
   });
   (Array.isArray(term.matchFields) ? term.matchFields : []).forEach((req, i) => {

@@ -2,7 +2,7 @@
 
 import { field } from '../errors.js';
 import type { Volume } from '../types.js';
-import { child, index, isObject, type Errs } from './field.js';
+import { child, eachObject, index, isObject, type Errs } from './field.js';
 import { quantityAt } from './resources.js';
 import { isConfigMapKey, isDNS1123Label, isQualifiedName } from './strings.js';
 
@@ -89,7 +89,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '');
 export function validateVolumes(volumes: Volume[] | undefined, path: string): { names: Set<string>; errs: Errs } {
   const errs: Errs = [];
   const names = new Set<string>();
-  (volumes ?? []).forEach((vol, i) => {
+  eachObject(volumes, (vol, i) => {
     const p = index(path, i);
     const el = validateVolumeSource(vol as Rec, p);
     const name = str(vol.name);

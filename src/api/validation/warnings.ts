@@ -19,7 +19,7 @@ function podSpecWarnings(spec: PodSpec | undefined, path: string): string[] {
 
 export function podWarnings(pod: KubeObject): string[] {
   const out: string[] = [];
-  const name = pod.metadata.name ?? '';
+  const name = isObject(pod.metadata) && typeof pod.metadata.name === 'string' ? pod.metadata.name : '';
   const nameProblems = name ? isDNS1123Label(name) : [];
   if (nameProblems.length) {
     out.push(`metadata.name: this is used in the Pod's hostname, which can result in surprising behavior; a DNS label is recommended: [${nameProblems.join(' ')}]`);
