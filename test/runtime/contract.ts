@@ -120,6 +120,8 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
     }
 
     const sh = (script: string) => ['sh', '-c', script];
+    /** A host directory at the same path in the container (where the container has its own files). */
+    const sameDirMount = (dir: string) => (caps().mounts ? [{ hostPath: dir, containerPath: dir, readonly: true }] : []);
 
     async function assertRuntimeError(promise: Promise<unknown>, code: string): Promise<void> {
       await assert.rejects(promise, (err: unknown) => {
@@ -429,7 +431,7 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         const www = join(scratch, `www-${++seq}`);
         await mkdir(www);
         await writeFile(join(www, 'index.html'), 'shared localhost\n');
-        const server = await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', String(port), '-h', www]));
+        const server = await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', String(port), '-h', www], { mounts: sameDirMount(www) }));
         const client = await run(sb, containerConfig('client', sh(
           `for i in $(seq 1 50); do busybox wget -q -O - http://127.0.0.1:${port}/ && exit 0; sleep 0.1; done; exit 1`,
         )));
@@ -448,7 +450,7 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         const www = join(scratch, `www-${++seq}`);
         await mkdir(www);
         await writeFile(join(www, 'index.html'), 'pod ip\n');
-        await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', '8080', '-h', www]));
+        await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', '8080', '-h', www], { mounts: sameDirMount(www) }));
         assert.equal(await httpGet(ip, 8080), 'pod ip\n');
         const client = await run(sb, containerConfig('client', sh(`busybox wget -q -O - http://${ip}:8080/`)));
         const exited = await waitForExit(h.runtime, client);
@@ -489,7 +491,7 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         const www = join(scratch, `www-${++seq}`);
         await mkdir(www);
         await writeFile(join(www, 'index.html'), 'forwarded\n');
-        await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', String(port), '-h', www]));
+        await run(sb, containerConfig('server', ['busybox', 'httpd', '-f', '-p', String(port), '-h', www], { mounts: sameDirMount(www) }));
         const response = await retry(async () => {
           const socket = await h.runtime.portForward(sb.id, port);
           socket.end('GET / HTTP/1.0\r\n\r\n');
