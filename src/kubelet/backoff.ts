@@ -55,10 +55,6 @@ export class Backoff {
     for (const [key, entry] of this.entries) if (this.hasExpired(entry, now)) this.entries.delete(key);
   }
 
-  reset(key: string): void {
-    this.entries.delete(key);
-  }
-
   private hasExpired(entry: Entry, eventTime: number): boolean {
     return eventTime - entry.lastUpdate > this.expiryMs;
   }

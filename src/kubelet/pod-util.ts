@@ -9,10 +9,6 @@ export function formatPod(pod: Pod): string {
   return `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
 }
 
-export function podUid(pod: Pod): string {
-  return pod.metadata.uid ?? '';
-}
-
 export function restartPolicyOf(pod: Pod): RestartPolicy {
   return pod.spec.restartPolicy ?? 'Always';
 }

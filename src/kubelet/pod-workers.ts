@@ -94,12 +94,6 @@ export class PodWorkers {
     this.kick(state);
   }
 
-  /** The pod is known and termination has not been requested. */
-  isPodSyncing(uid: string): boolean {
-    const s = this.states.get(uid);
-    return !!s && s.terminatingAt === undefined;
-  }
-
   isTerminationRequested(uid: string): boolean {
     return this.states.get(uid)?.terminatingAt !== undefined;
   }

@@ -112,6 +112,8 @@ describe('fake runtime', () => {
     assert.deepEqual((await runtime.listContainers({ state: 'RUNNING' })).map((c) => c.name), ['a']);
     assert.deepEqual((await runtime.listContainers({ labels: { 'io.kubernetes.container.name': 'b' } })).map((c) => c.id), [b]);
     assert.equal((await runtime.listContainers({ sandboxId: 'nope' })).length, 0);
+    runtime.exitContainer(a, 2);
+    assert.deepEqual([(await runtime.containerStatus(a)).state, (await runtime.containerStatus(a)).exitCode, runtime.runningCount], ['EXITED', 2, 0]);
     await runtime.removePodSandbox(sandbox);
     assert.equal((await runtime.listContainers()).length, 0);
   });
