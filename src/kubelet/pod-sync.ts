@@ -105,7 +105,12 @@ export class PodSyncHandler {
     const snapshot = await this.read(uid, pod);
     statusManager.setPodStatus(pod, this.generate(pod, snapshot, false));
     probes.podTerminating(pod);
-    await this.opts.runtime.killPod(pod, snapshot, gracePeriodSeconds, signal);
+    try {
+      await this.opts.runtime.killPod(pod, snapshot, gracePeriodSeconds, signal);
+    } catch (err) {
+      if (!signal.aborted) this.opts.recorder.event(podReference(pod), 'Warning', 'FailedKillPod', `error killing pod: ${(err as Error).message}`);
+      throw err;
+    }
     if (signal.aborted) throw new Error('termination was interrupted');
     probes.removePod(pod);
     const stopped = await this.read(uid);
