@@ -8,7 +8,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { closeSync, openSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { realClock, type Clock } from '../../util/clock.js';
 import type { PodNetwork } from '../../network/pod-network/index.js';
@@ -93,13 +93,13 @@ export class ProcessRuntime implements Runtime {
   private readonly cgroupParent: string;
 
   constructor(opts: ProcessRuntimeOptions, private readonly images: ImageCatalog) {
-    this.rootDir = opts.rootDir;
+    this.rootDir = resolve(opts.rootDir);
     this.clock = opts.clock ?? realClock;
     this.network = opts.network;
-    this.sandboxStore = new RecordStore(join(opts.rootDir, 'sandboxes'), 'sandbox.json');
-    this.containerStore = new RecordStore(join(opts.rootDir, 'containers'), 'container.json');
-    this.exits = new ExitWatcher(join(opts.rootDir, 'exits'), (id) => this.noticeExit(id));
-    this.cgroupParent = `k8ts-${createHash('sha256').update(opts.rootDir).digest('hex').slice(0, 12)}`;
+    this.sandboxStore = new RecordStore(join(this.rootDir, 'sandboxes'), 'sandbox.json');
+    this.containerStore = new RecordStore(join(this.rootDir, 'containers'), 'container.json');
+    this.exits = new ExitWatcher(join(this.rootDir, 'exits'), (id) => this.noticeExit(id));
+    this.cgroupParent = `k8ts-${createHash('sha256').update(this.rootDir).digest('hex').slice(0, 12)}`;
   }
 
   /** Loads the persisted state and adopts the containers that still run. */
@@ -249,7 +249,7 @@ export class ProcessRuntime implements Runtime {
     const spec = processSpec(image, config, sandbox.config.hostname);
     const id = randomBytes(32).toString('hex');
     const dir = this.containerStore.dirOf(id);
-    const logPath = join(sandboxConfig.logDirectory || sandbox.config.logDirectory, config.logPath);
+    const logPath = resolve(sandboxConfig.logDirectory || sandbox.config.logDirectory, config.logPath);
     const pidNamespace: PidNamespaceMode = sandbox.config.hostPID ? 'host' : sandbox.namespaces.pid ? 'pod' : 'container';
     const cgroupParent = sandbox.config.cgroupParent?.replace(/^\/+/, '') || this.cgroupParent;
     const record: ContainerRecord = {
