@@ -209,8 +209,10 @@ describe('Events', () => {
   test('core/v1 events must agree on the namespace', () => {
     const ev = make('v1', 'Event', { involvedObject: { kind: 'Pod', name: 'p', namespace: 'other' }, reason: 'Started' });
     assert.deepEqual(validate(ev), ['involvedObject.namespace: Invalid value: "other": does not match event.namespace']);
-    const ok = make('v1', 'Event', { involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Started' });
+    const ok = make('v1', 'Event', { involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' }, reason: 'Started' }, { name: 'p.17a2b3c4d5e6f789' });
     assert.deepEqual(validate(ok), []);
+    const slashed = make('v1', 'Event', { involvedObject: { kind: 'Pod', name: 'p', namespace: 'default' } }, { name: 'a/b%c' });
+    assert.deepEqual(validate(slashed), ["metadata.name: Invalid value: \"a/b%c\": may not contain '/'", "metadata.name: Invalid value: \"a/b%c\": may not contain '%'"]);
   });
   test('events.k8s.io/v1 events are validated strictly', () => {
     const ev = make('events.k8s.io/v1', 'Event', { regarding: { kind: 'Pod', name: 'p', namespace: 'default' }, type: 'Info', deprecatedCount: 3 });

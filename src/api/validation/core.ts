@@ -21,6 +21,7 @@ import {
   nameIsDNS1035Label,
   nameIsDNSLabel,
   nameIsDNSSubdomain,
+  nameIsPathSegment,
   validateLabelName,
   validateLabels,
   validateObjectMeta,
@@ -649,8 +650,11 @@ function legacyEventChecks(ev: EventView, controllerField: string): Errs {
   return errs;
 }
 
+/** core/v1 Events get only the registry's common metadata checks besides the legacy rules. */
 export function validateCoreEvent(e: KubeObject): Errs {
-  return legacyEventChecks(coreEventView(e), 'reportingComponent');
+  return legacyEventChecks(coreEventView(e), 'reportingComponent').concat(
+    validateObjectMeta(e.metadata, { namespaced: true, name: nameIsPathSegment }),
+  );
 }
 
 export function validateEventsV1Event(e: KubeObject): Errs {
@@ -671,8 +675,8 @@ export function validateEventsV1Event(e: KubeObject): Errs {
   return errs;
 }
 
-export function validateCoreEventUpdate(e: KubeObject): Errs {
-  return validateCoreEvent(e);
+export function validateCoreEventUpdate(e: KubeObject, old: KubeObject): Errs {
+  return legacyEventChecks(coreEventView(e), 'reportingComponent').concat(validateObjectMetaUpdate(e.metadata, old.metadata));
 }
 
 export function validateEventsV1EventUpdate(e: KubeObject, old: KubeObject): Errs {

@@ -18,8 +18,7 @@ export const nameIsDNS1035Label: NameCheck = (name, prefix) => isDNS1035Label(pr
 /** Path segment names: what `metadata.name` of Events and Leases may not be. */
 export const nameIsPathSegment: NameCheck = (name, prefix) => {
   if (!prefix && (name === '.' || name === '..')) return [`may not be '${name}'`];
-  for (const bad of ['/', '%']) if (name.includes(bad)) return [`may not contain '${bad}'`];
-  return [];
+  return ['/', '%'].filter((bad) => name.includes(bad)).map((bad) => `may not contain '${bad}'`);
 };
 
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
