@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPodNetwork, hostVethName, rulesPresent, type PodNetwork } from '../../src/network/pod-network/index.js';
@@ -240,6 +241,21 @@ if (unsupported) {
       );
       assert.equal(await removeImage(h.rootDir, 'example.com/greeter:1'), true);
       assert.deepEqual((await listImages(h.rootDir)).map((i) => i.name), ['docker.io/library/busybox:1.28']);
+    });
+
+    test('a pod reaches a server of the node at the gateway address', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const server = createServer((_req, res) => res.end('from the node\n'));
+      await new Promise<void>((resolve) => server.listen(0, h.network.gateway, resolve));
+      t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      const { port } = server.address() as AddressInfo;
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('fetch', ['busybox', 'wget', '-q', '-O', '-', `http://${h.network.gateway}:${port}/`]));
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 0);
+      assert.match(await readFile(exited.logPath, 'utf8'), / stdout F from the node\n/);
     });
 
     test('a host port is reachable on 127.0.0.1', async (t) => {
