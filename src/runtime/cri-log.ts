@@ -85,6 +85,7 @@ export function parseRfc3339Nano(time: string): number | undefined {
 export class CriLineEncoder {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  private time: string | undefined;
 
   constructor(
     private readonly stream: LogStream,
@@ -93,7 +94,9 @@ export class CriLineEncoder {
     private readonly maxLineBytes = MAX_LOG_LINE_BYTES,
   ) {}
 
+  /** Bytes that arrived together share one timestamp. */
   push(chunk: Buffer): void {
+    this.time = undefined;
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NEWLINE, start);
@@ -107,6 +110,7 @@ export class CriLineEncoder {
 
   /** The stream ended: a trailing line without newline is written as partial. */
   end(): void {
+    this.time = undefined;
     if (this.pendingBytes > 0) this.writeLine(true, false);
   }
 
@@ -133,7 +137,8 @@ export class CriLineEncoder {
     }
     this.pending = [];
     this.pendingBytes = 0;
-    this.emit(formatCriLine(this.now(), this.stream, partial, content));
+    this.time ??= this.now();
+    this.emit(formatCriLine(this.time, this.stream, partial, content));
   }
 }
 

@@ -50,23 +50,35 @@ export class ContainerOutput {
     const log = createWriteStream(logPath, { flags: 'a' });
     log.on('error', () => undefined);
     const ended: Promise<void>[] = [];
+    let waitingForDrain = false;
+    // The lines of one chunk are written at once; a slow disk pauses the container's pipes.
+    const write = (lines: Buffer[]) => {
+      if (lines.length === 0) return;
+      const flushed = log.write(lines.length === 1 ? lines[0] : Buffer.concat(lines));
+      lines.length = 0;
+      if (flushed || waitingForDrain) return;
+      waitingForDrain = true;
+      for (const s of this.sockets) s.pause();
+      log.once('drain', () => {
+        waitingForDrain = false;
+        for (const s of this.sockets) s.resume();
+      });
+    };
     for (const stream of ['stdout', 'stderr'] as const) {
       const socket = new Socket({ fd: readers[stream], readable: true, writable: false });
       this.sockets.push(socket);
-      const encoder = new CriLineEncoder(stream, (line) => {
-        if (!log.write(line)) {
-          for (const s of this.sockets) s.pause();
-          log.once('drain', () => this.sockets.forEach((s) => s.resume()));
-        }
-      });
+      const lines: Buffer[] = [];
+      const encoder = new CriLineEncoder(stream, (line) => lines.push(line));
       socket.on('data', (chunk: Buffer) => {
         encoder.push(chunk);
+        write(lines);
         for (const listener of this.listeners) listener(stream, chunk);
       });
       ended.push(
         new Promise<void>((resolve) => {
           socket.once('close', () => {
             encoder.end();
+            write(lines);
             resolve();
           });
           socket.on('error', () => undefined);
