@@ -258,6 +258,20 @@ if (unsupported) {
       assert.match(await readFile(exited.logPath, 'utf8'), / stdout F from the node\n/);
     });
 
+    test('bulk output reaches the log whole and in order', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('chatty', ['sh', '-c', 'seq 1 100000; seq 1 1000 >&2']));
+      const exited = await waitForExit(h.runtime, id, 60_000);
+      const lines = (await readFile(exited.logPath, 'utf8')).split('\n').filter(Boolean);
+      const stdout = lines.filter((l) => l.includes(' stdout F ')).map((l) => Number(l.slice(l.lastIndexOf(' ') + 1)));
+      assert.equal(stdout.length, 100_000);
+      assert.ok(stdout.every((n, i) => n === i + 1), 'stdout lines in order');
+      assert.equal(lines.filter((l) => l.includes(' stderr F ')).length, 1000);
+    });
+
     test('a host port is reachable on 127.0.0.1', async (t) => {
       const h = await openHarness();
       t.after(() => h.cleanup());
