@@ -26,6 +26,7 @@ describe('pod defaults', () => {
           name: 'c',
           image: 'busybox:1.36',
           ports: [{ containerPort: 80, protocol: 'TCP' }],
+          resources: {},
           imagePullPolicy: 'IfNotPresent',
           terminationMessagePath: '/dev/termination-log',
           terminationMessagePolicy: 'File',
@@ -167,6 +168,7 @@ describe('workload defaults', () => {
     assert.equal(spec.template.spec.restartPolicy, 'Always');
     assert.equal(spec.template.spec.containers[0].imagePullPolicy, 'Always');
     assert.equal(spec.template.spec.enableServiceLinks, undefined, 'pod-only default');
+    assert.deepEqual(spec.template.metadata, { labels: { app: 'a' }, creationTimestamp: null });
     assert.deepEqual(spec.template.spec.containers[0].resources, { limits: { cpu: '1' } }, 'requests are defaulted on pods only');
   });
 

@@ -37,8 +37,15 @@ export function preparePodForCreate(pod: Pod): void {
   pod.status = { phase: 'Pending', qosClass };
 }
 
+/**
+ * Pod templates: the spec defaults, and the zero creationTimestamp (`null`) that Kubernetes
+ * prints for every embedded ObjectMeta.
+ */
 export function defaultPodTemplate(template: unknown): void {
-  if (isObject(template) && isObject(template.spec)) defaultPodSpec(template.spec as PodSpec);
+  if (!isObject(template)) return;
+  const meta = isObject(template.metadata) ? template.metadata : (template.metadata = {});
+  if (!('creationTimestamp' in meta)) meta.creationTimestamp = null;
+  if (isObject(template.spec)) defaultPodSpec(template.spec as PodSpec);
 }
 
 export function defaultPodSpec(spec: PodSpec): void {
@@ -74,7 +81,9 @@ function defaultContainer(c: Container): void {
   if (isObject(c.lifecycle)) {
     for (const hook of [c.lifecycle.postStart, c.lifecycle.preStop]) if (isObject(hook)) defaultHandler(hook);
   }
-  if (isObject(c.resources)) canonicalizeResourceList(c.resources as Rec);
+  // ResourceRequirements is a plain struct in Kubernetes: it is always there, if only as `{}`.
+  if (!isObject(c.resources)) c.resources = {};
+  canonicalizeResourceList(c.resources as Rec);
 }
 
 function defaultProbe(p: Probe): void {

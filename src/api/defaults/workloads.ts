@@ -80,7 +80,11 @@ export function defaultCronJob(obj: KubeObject): void {
   if (unset(spec.successfulJobsHistoryLimit)) spec.successfulJobsHistoryLimit = 3;
   if (unset(spec.failedJobsHistoryLimit)) spec.failedJobsHistoryLimit = 1;
   const jobTemplate = spec.jobTemplate;
-  if (isObject(jobTemplate) && isObject(jobTemplate.spec)) defaultJobSpec(jobTemplate.spec);
+  if (isObject(jobTemplate)) {
+    const meta = isObject(jobTemplate.metadata) ? jobTemplate.metadata : (jobTemplate.metadata = {});
+    if (!('creationTimestamp' in meta)) meta.creationTimestamp = null;
+    if (isObject(jobTemplate.spec)) defaultJobSpec(jobTemplate.spec);
+  }
 }
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';

@@ -3,7 +3,7 @@
 
 import { field } from '../errors.js';
 import type { Container, ContainerPort, LifecycleHandler, Probe } from '../types.js';
-import { child, eachObject, index, invalidRendered, isObject, objects, type Errs } from './field.js';
+import { child, eachObject, index, invalidRendered, isAbsent, isObject, objects, type Errs } from './field.js';
 import { nameIsDNSSubdomain } from './meta.js';
 import { validateResourceRequirements } from './resources.js';
 import {
@@ -150,8 +150,7 @@ export function validateEphemeralContainers(
       errs.push(field.notFound(child(p, 'targetContainerName'), c.targetContainerName));
     }
     for (const f of ephemeralForbidden) {
-      const v = (c as unknown as Rec)[f];
-      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0)) {
+      if (!isAbsent((c as unknown as Rec)[f])) {
         errs.push(field.forbidden(child(p, f), 'cannot be set for an Ephemeral Container'));
       }
     }

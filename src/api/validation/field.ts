@@ -65,7 +65,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-function isAbsent(v: unknown): boolean {
+/** Unset in the Go sense: absent, null, or an empty list or struct. */
+export function isAbsent(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (Array.isArray(v)) return v.length === 0;
   if (typeof v !== 'object') return false;
