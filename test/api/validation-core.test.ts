@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rulesFor } from '../../src/api/rules.js';
+import { validateScale } from '../../src/api/validation/apps.js';
+import { validateTokenRequest } from '../../src/api/validation/core.js';
 import type { KubeObject } from '../../src/api/types.js';
 
 type Obj = KubeObject & Record<string, any>;
@@ -240,5 +242,16 @@ describe('kinds without their own rules', () => {
     const old = make('example.com/v1', 'Widget', {}, { uid: 'u1' });
     const next = make('example.com/v1', 'Widget', {}, { uid: 'u2' });
     assert.deepEqual(validateUpdate(next, old), ['metadata.uid: Invalid value: "u2": field is immutable']);
+  });
+});
+
+describe('subresource bodies', () => {
+  test('Scale and TokenRequest', () => {
+    const scale = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'default' }, spec: { replicas: -1 } };
+    assert.deepEqual(validateScale(scale).map(String), ['spec.replicas: Invalid value: -1: must be greater than or equal to 0']);
+    assert.deepEqual(validateScale({ ...scale, spec: { replicas: 3 } }).map(String), []);
+    const token = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: { expirationSeconds: 60 } };
+    assert.deepEqual(validateTokenRequest(token).map(String), ['spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes']);
+    assert.deepEqual(validateTokenRequest({ ...token, spec: { expirationSeconds: 3600 } }).map(String), []);
   });
 });

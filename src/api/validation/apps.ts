@@ -279,3 +279,11 @@ export function validateControllerRevisionUpdate(cr: KubeObject, old: KubeObject
   errs.push(...nonNegative(cr.revision, 'revision'));
   return errs;
 }
+
+// ---- Scale (the /scale subresource of Deployments and ReplicaSets) ---------------------------
+
+export function validateScale(scale: KubeObject): Errs {
+  const errs = validateObjectMeta(scale.metadata, { namespaced: true, name: nameIsDNSSubdomain });
+  errs.push(...nonNegative(rec(scale.spec).replicas, 'spec.replicas'));
+  return errs;
+}

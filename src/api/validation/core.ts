@@ -700,3 +700,17 @@ export function validateEventsV1EventUpdate(e: KubeObject, old: KubeObject): Err
   for (const [k, path] of pairs) errs.push(...immutable(e[k] ?? null, old[k] ?? null, path));
   return errs;
 }
+
+// ---- TokenRequest (the /token subresource of ServiceAccounts) --------------------------------
+
+const MIN_TOKEN_SECONDS = 600;
+const MAX_TOKEN_SECONDS = 2 ** 32;
+
+export function validateTokenRequest(tr: KubeObject): Errs {
+  const errs: Errs = [];
+  const seconds = rec(tr.spec).expirationSeconds;
+  if (typeof seconds !== 'number') return errs;
+  if (seconds < MIN_TOKEN_SECONDS) errs.push(field.invalid('spec.expirationSeconds', seconds, 'may not specify a duration less than 10 minutes'));
+  if (seconds > MAX_TOKEN_SECONDS) errs.push(field.invalid('spec.expirationSeconds', seconds, 'may not specify a duration larger than 2^32 seconds'));
+  return errs;
+}
