@@ -36,38 +36,6 @@ export interface ContainerContext {
   restartPolicy: string | undefined;
 }
 
-const resizeResources = ['cpu', 'memory'];
-const resizeRestartPolicies = ['NotRequired', 'RestartContainer'];
-
-function renderResizePolicy(list: unknown[]): string {
-  const items = list.map((p) => {
-    const r = isObject(p) ? p : {};
-    return `core.ContainerResizePolicy{ResourceName:${JSON.stringify(str(r.resourceName))}, RestartPolicy:${JSON.stringify(str(r.restartPolicy))}}`;
-  });
-  return `[]core.ContainerResizePolicy{${items.join(', ')}}`;
-}
-
-function validateResizePolicy(list: unknown, podRestartPolicy: string | undefined, path: string): Errs {
-  const errs: Errs = [];
-  if (!Array.isArray(list)) return errs;
-  const seen = new Set<string>();
-  list.forEach((raw, i) => {
-    const p = isObject(raw) ? raw : {};
-    const name = str(p.resourceName);
-    const policy = str(p.restartPolicy);
-    if (seen.has(name)) errs.push(field.duplicate(index(path, i), name));
-    seen.add(name);
-    if (!name) errs.push(field.required(path, ''));
-    else if (!resizeResources.includes(name)) errs.push(field.notSupported(path, name, resizeResources));
-    if (!policy) errs.push(field.required(path, ''));
-    else if (!resizeRestartPolicies.includes(policy)) errs.push(field.notSupported(path, policy, resizeRestartPolicies));
-    if (podRestartPolicy === 'Never' && policy !== 'NotRequired') {
-      errs.push(field.invalid(path, policy, "must be 'NotRequired' when `restartPolicy` is 'Never'"));
-    }
-  });
-  return errs;
-}
-
 const pullPolicies = ['Always', 'IfNotPresent', 'Never'];
 const protocols = ['SCTP', 'TCP', 'UDP'];
 const schemes = ['HTTP', 'HTTPS'];
@@ -447,5 +415,39 @@ export function validateSecurityContext(sc: Rec | undefined, path: string): Errs
   if (sc.procMount !== undefined && sc.procMount !== null && sc.procMount !== 'Default' && sc.procMount !== 'Unmasked') {
     errs.push(field.notSupported(child(path, 'procMount'), sc.procMount, ['Default', 'Unmasked']));
   }
+  return errs;
+}
+
+// ---- in-place resize policy ------------------------------------------------------------------
+
+const resizeResources = ['cpu', 'memory'];
+const resizeRestartPolicies = ['NotRequired', 'RestartContainer'];
+
+function renderResizePolicy(list: unknown[]): string {
+  const items = list.map((p) => {
+    const r = isObject(p) ? p : {};
+    return `core.ContainerResizePolicy{ResourceName:${JSON.stringify(str(r.resourceName))}, RestartPolicy:${JSON.stringify(str(r.restartPolicy))}}`;
+  });
+  return `[]core.ContainerResizePolicy{${items.join(', ')}}`;
+}
+
+function validateResizePolicy(list: unknown, podRestartPolicy: string | undefined, path: string): Errs {
+  const errs: Errs = [];
+  if (!Array.isArray(list)) return errs;
+  const seen = new Set<string>();
+  list.forEach((raw, i) => {
+    const p = isObject(raw) ? raw : {};
+    const name = str(p.resourceName);
+    const policy = str(p.restartPolicy);
+    if (seen.has(name)) errs.push(field.duplicate(index(path, i), name));
+    seen.add(name);
+    if (!name) errs.push(field.required(path, ''));
+    else if (!resizeResources.includes(name)) errs.push(field.notSupported(path, name, resizeResources));
+    if (!policy) errs.push(field.required(path, ''));
+    else if (!resizeRestartPolicies.includes(policy)) errs.push(field.notSupported(path, policy, resizeRestartPolicies));
+    if (podRestartPolicy === 'Never' && policy !== 'NotRequired') {
+      errs.push(field.invalid(path, policy, "must be 'NotRequired' when `restartPolicy` is 'Never'"));
+    }
+  });
   return errs;
 }
