@@ -113,13 +113,18 @@ if (unsupported) {
       const sb = sandboxConfig(h);
       const sandboxId = await h.runtime.runPodSandbox(sb);
       const id = await start(h, sandboxId, sb, containerConfig('survivor', ['sh', '-c', 'echo before; sleep 1.5; echo after; exit 4']));
+      const quick = await start(h, sandboxId, sb, containerConfig('quick', ['sh', '-c', 'sleep 0.2; exit 6']));
       await h.runtime.close();
+      await new Promise((r) => setTimeout(r, 600)); // `quick` ends while no runtime watches
 
       const second = await createProcessRuntime({ rootDir: h.rootDir, network: h.network });
       h.runtime = second;
       assert.equal((await second.podSandboxStatus(sandboxId)).state, 'READY');
       const adopted = await second.containerStatus(id);
       assert.equal(adopted.state, 'RUNNING');
+      const ended = await second.containerStatus(quick);
+      assert.equal(ended.state, 'EXITED');
+      assert.equal(ended.exitCode, 6);
       const exited = await waitForExit(second, id);
       assert.equal(exited.exitCode, 4);
       assert.equal(exited.reason, 'Error');
