@@ -277,6 +277,20 @@ if (unsupported) {
       assert.equal(lines.filter((l) => l.includes(' stderr F ')).length, 1000);
     });
 
+    test('a container whose supervisor dies is killed, not orphaned', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const id = await start(h, sandboxId, sb, containerConfig('orphan', ['sleep', '1000']));
+      const { supervisor, main } = JSON.parse(readFileSync(join(h.rootDir, 'containers', id, 'container.json'), 'utf8'));
+      process.kill(supervisor.pid, 'SIGKILL');
+      const exited = await waitForExit(h.runtime, id);
+      assert.equal(exited.exitCode, 137);
+      assert.match(exited.message ?? '', /supervisor/);
+      assert.equal(existsSync(`/proc/${main.pid}`), false, 'the container process is gone');
+    });
+
     test('a host port is reachable on 127.0.0.1', async (t) => {
       const h = await openHarness();
       t.after(() => h.cleanup());

@@ -121,9 +121,7 @@ export class ProcessRuntime implements Runtime {
           // FIFOs gone: the output of the container is lost, its exit is still observed.
         }
       } else {
-        record.state = 'UNKNOWN';
-        await this.containerStore.save(record);
-        live.exited.resolve();
+        await this.observeExit(record.id, true);
       }
     }
   }
@@ -462,6 +460,8 @@ export class ProcessRuntime implements Runtime {
     await live.launched;
     if (record.state !== 'RUNNING' || live.settling) return;
     live.settling = true;
+    // Without a supervisor nothing would record this container's end: end it rather than orphan it.
+    if (!recorded) await this.killAll(record);
     if (live.output) {
       const drained = deferred();
       const t = setTimeout(drained.resolve, OUTPUT_DRAIN_MS);
@@ -477,9 +477,9 @@ export class ProcessRuntime implements Runtime {
       record.reason = 'StartError';
       record.message = `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: ${record.startError}: unknown`;
     } else if (!recorded) {
-      record.exitCode = 255;
+      record.exitCode = 137;
       record.reason = 'Error';
-      record.message = 'the container supervisor ended without recording an exit code';
+      record.message = 'the supervisor of the container ended unexpectedly; the container was killed';
     } else {
       record.exitCode = recorded.exitCode;
       record.reason = oom ? 'OOMKilled' : recorded.exitCode === 0 ? 'Completed' : 'Error';
