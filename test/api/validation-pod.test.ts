@@ -325,6 +325,22 @@ describe('pod create validation', () => {
         `spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey: Invalid value: "": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
       ],
     ],
+    [
+      'topology spread constraints',
+      (p) =>
+        (p.spec.topologySpreadConstraints = [
+          { maxSkew: 0, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' },
+          { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' },
+          { maxSkew: 1, topologyKey: '', whenUnsatisfiable: 'Sometimes', minDomains: 2 },
+        ]),
+      [
+        'spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater than zero',
+        'spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}: Duplicate value: "{zone, DoNotSchedule}"',
+        'spec.topologySpreadConstraints[2].topologyKey: Required value: can not be empty',
+        'spec.topologySpreadConstraints[2].whenUnsatisfiable: Unsupported value: "Sometimes": supported values: "DoNotSchedule", "ScheduleAnyway"',
+        'spec.topologySpreadConstraints[2].minDomains: Invalid value: 2: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not Sometimes',
+      ],
+    ],
     ['ephemeral containers on create', (p) => (p.spec.ephemeralContainers = [container({ name: 'dbg' })]), ['spec.ephemeralContainers: Forbidden: cannot be set on create']],
   ];
   for (const [name, edit, expected] of cases) {

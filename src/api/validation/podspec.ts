@@ -45,6 +45,7 @@ export function validatePodSpec(spec: PodSpec | undefined, path: string, opts: P
   errs.push(...validateImagePullSecrets(s.imagePullSecrets, child(path, 'imagePullSecrets')));
   errs.push(...validateAffinity(s.affinity, child(path, 'affinity')));
   errs.push(...validateDNSConfig(s, child(path, 'dnsConfig')));
+  errs.push(...validateTopologySpread(s.topologySpreadConstraints, child(path, 'topologySpreadConstraints')));
   eachObject(s.readinessGates, (g, i) => {
     const t = str(g?.conditionType);
     for (const msg of isQualifiedName(t)) errs.push(field.invalid(child(index(child(path, 'readinessGates'), i), 'conditionType'), t, msg));
@@ -330,6 +331,41 @@ function validatePodAffinityTerm(term: Rec, path: string): Errs {
   const topologyKey = str(term.topologyKey);
   if (!topologyKey) errs.push(field.required(child(path, 'topologyKey'), 'can not be empty'));
   errs.push(...validateLabelName(topologyKey, child(path, 'topologyKey')));
+  return errs;
+}
+
+const whenUnsatisfiableValues = ['DoNotSchedule', 'ScheduleAnyway'];
+const inclusionPolicies = ['Honor', 'Ignore'];
+
+function validateTopologySpread(constraints: unknown, path: string): Errs {
+  const errs: Errs = [];
+  if (!Array.isArray(constraints)) return errs;
+  const list = constraints.map((c) => (isObject(c) ? c : {}));
+  list.forEach((c, i) => {
+    const p = index(path, i);
+    const maxSkew = typeof c.maxSkew === 'number' ? c.maxSkew : 0;
+    if (maxSkew <= 0) errs.push(field.invalid(child(p, 'maxSkew'), maxSkew, 'must be greater than zero'));
+    const key = str(c.topologyKey);
+    if (!key) errs.push(field.required(child(p, 'topologyKey'), 'can not be empty'));
+    else errs.push(...validateLabelName(key, child(p, 'topologyKey')));
+    const when = str(c.whenUnsatisfiable);
+    if (!whenUnsatisfiableValues.includes(when)) errs.push(field.notSupported(child(p, 'whenUnsatisfiable'), when, whenUnsatisfiableValues));
+    if (list.slice(i + 1).some((o) => str(o.topologyKey) === key && str(o.whenUnsatisfiable) === when)) {
+      errs.push(field.duplicate(child(p, '{topologyKey, whenUnsatisfiable}'), `{${key}, ${when}}`));
+    }
+    if (c.minDomains !== undefined && c.minDomains !== null) {
+      const minDomains = typeof c.minDomains === 'number' ? c.minDomains : 0;
+      if (minDomains <= 0) errs.push(field.invalid(child(p, 'minDomains'), minDomains, 'must be greater than 0'));
+      if (when !== 'DoNotSchedule') {
+        errs.push(field.invalid(child(p, 'minDomains'), minDomains, `can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ${when}`));
+      }
+    }
+    for (const f of ['nodeAffinityPolicy', 'nodeTaintsPolicy'] as const) {
+      const v = c[f];
+      if (v !== undefined && v !== null && !inclusionPolicies.includes(str(v))) errs.push(field.notSupported(child(p, f), v, inclusionPolicies));
+    }
+    errs.push(...validateLabelSelector(isObject(c.labelSelector) ? c.labelSelector : undefined, child(p, 'labelSelector')));
+  });
   return errs;
 }
 
