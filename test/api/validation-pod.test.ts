@@ -443,6 +443,30 @@ describe('pod update validation', () => {
     ]);
   });
 
+  test('gated pods may narrow their node selection', () => {
+    const term = { matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] };
+    const old = stored((s) => {
+      s.schedulingGates = [{ name: 'wait' }];
+      s.nodeSelector = { disk: 'ssd' };
+      s.affinity = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [term] } } };
+    });
+    assert.deepEqual(
+      updateErrors(old, (p) => {
+        p.spec.nodeSelector!.gpu = 'yes';
+        (p.spec.affinity as any).nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions.push({ key: 'rack', operator: 'Exists' });
+      }),
+      [],
+    );
+    assert.deepEqual(updateErrors(old, (p) => (p.spec.nodeSelector = { disk: 'hdd' })), [
+      'spec.nodeSelector: Invalid value: map[string]string{"disk":"hdd"}: only additions to spec.nodeSelector are allowed (no mutations or deletions)',
+    ]);
+    const errs = updateErrors(old, (p) => ((p.spec.affinity as any).nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions = []));
+    assert.equal(errs.length, 1);
+    assert.match(errs[0]!, /^spec\.affinity\.nodeAffinity\.requiredDuringSchedulingIgnoredDuringExecution\.nodeSelectorTerms\[0\]: Invalid value: .*: only additions are allowed \(no mutations or deletions\)$/);
+    const ungated = stored((s) => (s.nodeSelector = { disk: 'ssd' }));
+    assert.equal(updateErrors(ungated, (p) => (p.spec.nodeSelector!.gpu = 'yes')).length, 1);
+  });
+
   test('terminationGracePeriodSeconds may go from negative to 1 only', () => {
     const old = stored((s) => (s.terminationGracePeriodSeconds = -1));
     assert.deepEqual(updateErrors(old, (p) => (p.spec.terminationGracePeriodSeconds = 1)), []);

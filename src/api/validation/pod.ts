@@ -4,7 +4,7 @@
 import { field } from '../errors.js';
 import type { Container, ContainerStatus, Pod, PodSpec, Toleration } from '../types.js';
 import { jsonDiff } from './diff.js';
-import { arr, child, deepEqual, eachObject, goStringSlice, immutable, index, isObject, key, objects, type Errs } from './field.js';
+import { arr, child, deepEqual, eachObject, goStringMap, goStringSlice, immutable, index, invalidRendered, isObject, key, objects, type Errs } from './field.js';
 import { nameIsDNSSubdomain, validateObjectMeta, validateObjectMetaUpdate } from './meta.js';
 import { validatePodOnlySpec, validatePodSpec, validateTolerations, IP_ADDRESS_MSG } from './podspec.js';
 import { inclusiveRangeError, isIPv4, isIPv6, isQualifiedName, isValidIP } from './strings.js';
@@ -103,9 +103,21 @@ export function validatePodUpdate(pod: Pod, old: Pod): Errs {
   if (typeof oldGrace === 'number' && oldGrace < 0 && munged.terminationGracePeriodSeconds === 1) {
     munged.terminationGracePeriodSeconds = oldGrace;
   }
-  if (oldSpec.schedulingGates?.length && !deepEqual(munged.nodeSelector, oldSpec.nodeSelector)) {
-    errs.push(...nodeSelectorAdditionsOnly(munged.nodeSelector, oldSpec.nodeSelector, 'spec.nodeSelector'));
-    setOrDelete(munged, 'nodeSelector', oldSpec.nodeSelector);
+  if (arr(oldSpec.schedulingGates).length > 0) {
+    if (!deepEqual(munged.nodeSelector, oldSpec.nodeSelector)) {
+      errs.push(...nodeSelectorAdditionsOnly(munged.nodeSelector, oldSpec.nodeSelector, 'spec.nodeSelector'));
+      setOrDelete(munged, 'nodeSelector', oldSpec.nodeSelector);
+    }
+    const oldNodeAffinity = isObject(oldSpec.affinity) ? oldSpec.affinity.nodeAffinity : undefined;
+    const newNodeAffinity = isObject(munged.affinity) ? munged.affinity.nodeAffinity : undefined;
+    if (!deepEqual(oldNodeAffinity, newNodeAffinity)) {
+      errs.push(...nodeAffinityNarrowingOnly(newNodeAffinity, oldNodeAffinity, 'spec.affinity.nodeAffinity'));
+      const rest = { ...(isObject(munged.affinity) ? munged.affinity : {}) };
+      if (oldNodeAffinity === undefined) delete rest.nodeAffinity;
+      else rest.nodeAffinity = oldNodeAffinity;
+      if (Object.keys(rest).length === 0 && oldSpec.affinity === undefined) delete munged.affinity;
+      else munged.affinity = rest;
+    }
   }
   if (!deepEqual(munged, oldSpec)) {
     errs.push(field.forbidden('spec', `${POD_UPDATE_FORBIDDEN}\n${jsonDiff(oldSpec, munged)}`));
@@ -139,9 +151,35 @@ function onlyDeletedSchedulingGates(next: { name: string }[], prev: { name: stri
 
 function nodeSelectorAdditionsOnly(next: Record<string, string> | undefined, prev: Record<string, string> | undefined, path: string): Errs {
   for (const [k, v] of Object.entries(prev ?? {})) {
-    if (next?.[k] !== v) return [field.invalid(path, next ?? null, 'only additions to spec.nodeSelector are allowed (no mutations or deletions)')];
+    if (next?.[k] !== v) return [invalidRendered(path, goStringMap(next), 'only additions to spec.nodeSelector are allowed (no mutations or deletions)')];
   }
   return [];
+}
+
+/** While a pod is gated its required node affinity may only gain requirements, term by term. */
+function nodeAffinityNarrowingOnly(next: unknown, prev: unknown, path: string): Errs {
+  const termsOf = (a: unknown) => {
+    const required = isObject(a) ? a.requiredDuringSchedulingIgnoredDuringExecution : undefined;
+    return isObject(required) ? arr(required.nodeSelectorTerms as unknown[]) : undefined;
+  };
+  const oldTerms = termsOf(prev);
+  if (!oldTerms || oldTerms.length === 0) return [];
+  const newTerms = termsOf(next) ?? [];
+  const termsPath = `${path}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+  if (newTerms.length !== oldTerms.length) {
+    return [field.invalid(termsPath, newTerms, 'no additions/deletions to non-empty NodeSelectorTerms list are allowed while pod is gated')];
+  }
+  const errs: Errs = [];
+  oldTerms.forEach((oldTerm, i) => {
+    const newTerm = newTerms[i];
+    const onlyAdditions = (['matchExpressions', 'matchFields'] as const).every((k) => {
+      const before = arr((isObject(oldTerm) ? oldTerm[k] : undefined) as unknown[]);
+      const after = arr((isObject(newTerm) ? newTerm[k] : undefined) as unknown[]);
+      return before.every((req) => after.some((r) => deepEqual(r, req)));
+    });
+    if (!onlyAdditions) errs.push(field.invalid(index(termsPath, i), newTerm, 'only additions are allowed (no mutations or deletions)'));
+  });
+  return errs;
 }
 
 // ---- status --------------------------------------------------------------------------------------
