@@ -341,6 +341,19 @@ describe('pod create validation', () => {
         'spec.topologySpreadConstraints[2].minDomains: Invalid value: 2: can only use minDomains if whenUnsatisfiable=DoNotSchedule, not Sometimes',
       ],
     ],
+    [
+      'security profiles and sysctls',
+      (p) => {
+        p.spec.securityContext = { sysctls: [{ name: 'net.core.somaxconn', value: '1024' }, { name: 'Bad!' }], seccompProfile: { type: 'Localhost' } };
+        p.spec.containers[0]!.securityContext = { seccompProfile: {}, appArmorProfile: { type: 'RuntimeDefault', localhostProfile: 'x' } };
+      },
+      [
+        'spec.containers[0].securityContext.seccompProfile.type: Required value: type is required when seccompProfile is set',
+        'spec.containers[0].securityContext.appArmorProfile.localhostProfile: Invalid value: "x": can only be set when AppArmor type is Localhost',
+        'spec.securityContext.sysctls[1].name: Invalid value: "Bad!": must have at most 253 characters and match regex ^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$',
+        'spec.securityContext.seccompProfile.localhostProfile: Required value: must be set when seccomp type is Localhost',
+      ],
+    ],
     ['ephemeral containers on create', (p) => (p.spec.ephemeralContainers = [container({ name: 'dbg' })]), ['spec.ephemeralContainers: Forbidden: cannot be set on create']],
   ];
   for (const [name, edit, expected] of cases) {

@@ -415,7 +415,55 @@ export function validateSecurityContext(sc: Rec | undefined, path: string): Errs
   if (sc.procMount !== undefined && sc.procMount !== null && sc.procMount !== 'Default' && sc.procMount !== 'Unmasked') {
     errs.push(field.notSupported(child(path, 'procMount'), sc.procMount, ['Default', 'Unmasked']));
   }
+  errs.push(...validateSeccompProfile(sc.seccompProfile, child(path, 'seccompProfile')));
+  errs.push(...validateAppArmorProfile(sc.appArmorProfile, child(path, 'appArmorProfile')));
   return errs;
+}
+
+const profileTypes = ['Localhost', 'RuntimeDefault', 'Unconfined'];
+
+export function validateSeccompProfile(profile: unknown, path: string): Errs {
+  if (profile === undefined || profile === null) return [];
+  const p = isObject(profile) ? profile : {};
+  const type = str(p.type);
+  const local = p.localhostProfile;
+  switch (type) {
+    case 'Localhost':
+      return typeof local === 'string' && local ? [] : [field.required(child(path, 'localhostProfile'), 'must be set when seccomp type is Localhost')];
+    case 'RuntimeDefault':
+    case 'Unconfined':
+      return local === undefined || local === null
+        ? []
+        : [field.invalid(child(path, 'localhostProfile'), local, 'can only be set when seccomp type is Localhost')];
+    case '':
+      return [field.required(child(path, 'type'), 'type is required when seccompProfile is set')];
+    default:
+      return [field.notSupported(child(path, 'type'), type, profileTypes)];
+  }
+}
+
+export function validateAppArmorProfile(profile: unknown, path: string): Errs {
+  if (profile === undefined || profile === null) return [];
+  const p = isObject(profile) ? profile : {};
+  const type = str(p.type);
+  const local = p.localhostProfile;
+  switch (type) {
+    case 'Localhost': {
+      if (typeof local !== 'string') return [field.required(child(path, 'localhostProfile'), 'must be set when AppArmor type is Localhost')];
+      if (local.trim() !== local) return [field.invalid(child(path, 'localhostProfile'), local, 'must not be padded with whitespace')];
+      if (!local) return [field.required(child(path, 'localhostProfile'), 'must be set when AppArmor type is Localhost')];
+      return local.length > 4095 ? [field.tooLong(child(path, 'localhostProfile'), 4095)] : [];
+    }
+    case 'RuntimeDefault':
+    case 'Unconfined':
+      return local === undefined || local === null
+        ? []
+        : [field.invalid(child(path, 'localhostProfile'), local, 'can only be set when AppArmor type is Localhost')];
+    case '':
+      return [field.required(child(path, 'type'), 'type is required when appArmorProfile is set')];
+    default:
+      return [field.notSupported(child(path, 'type'), type, profileTypes)];
+  }
 }
 
 // ---- in-place resize policy ------------------------------------------------------------------

@@ -2,8 +2,15 @@
 
 import { field } from '../errors.js';
 import type { PodSpec, Toleration } from '../types.js';
-import { imageWhitespace, validateContainers, validateEphemeralContainers, validateInitContainers } from './containers.js';
-import { child, eachObject, index, isObject, type Errs } from './field.js';
+import {
+  imageWhitespace,
+  validateAppArmorProfile,
+  validateContainers,
+  validateEphemeralContainers,
+  validateInitContainers,
+  validateSeccompProfile,
+} from './containers.js';
+import { arr, child, eachObject, index, isObject, type Errs } from './field.js';
 import { nameIsDNSSubdomain, validateAnnotations, validateLabelName, validateLabels, validateLabelSelector } from './meta.js';
 import { inclusiveRangeError, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidIP, isValidLabelValue } from './strings.js';
 import { validateVolumes } from './volumes.js';
@@ -18,6 +25,8 @@ export interface PodSpecOptions {
 }
 
 const restartPolicies = ['Always', 'OnFailure', 'Never'];
+const SYSCTL_SEGMENT = '[a-z0-9]([-_a-z0-9]*[a-z0-9])?';
+const SYSCTL_PATTERN = new RegExp(`^(${SYSCTL_SEGMENT}[\\./])*${SYSCTL_SEGMENT}$`);
 const dnsPolicies = ['ClusterFirstWithHostNet', 'ClusterFirst', 'Default', 'None'];
 const preemptionPolicies = ['PreemptLowerPriority', 'Never'];
 const taintEffects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
@@ -178,6 +187,19 @@ function validatePodSecurityContext(spec: PodSpec, path: string): Errs {
     if (sc.fsGroupChangePolicy !== undefined && sc.fsGroupChangePolicy !== 'OnRootMismatch' && sc.fsGroupChangePolicy !== 'Always') {
       errs.push(field.notSupported(child(scPath, 'fsGroupChangePolicy'), sc.fsGroupChangePolicy, ['Always', 'OnRootMismatch']));
     }
+    const sysctls = arr(sc.sysctls as unknown[]);
+    const seen = new Set<string>();
+    sysctls.forEach((raw, i) => {
+      const name = str(isObject(raw) ? raw.name : undefined);
+      const p = `${child(scPath, 'sysctls')}[${i}].name`;
+      if (!name) errs.push(field.required(p, ''));
+      else if (name.length > 253 || !SYSCTL_PATTERN.test(name)) {
+        errs.push(field.invalid(p, name, `must have at most 253 characters and match regex ${SYSCTL_PATTERN.source}`));
+      } else if (seen.has(name)) errs.push(field.duplicate(p, name));
+      seen.add(name);
+    });
+    errs.push(...validateSeccompProfile(sc.seccompProfile, child(scPath, 'seccompProfile')));
+    errs.push(...validateAppArmorProfile(sc.appArmorProfile, child(scPath, 'appArmorProfile')));
   }
   if (spec.shareProcessNamespace === true && spec.hostPID === true) {
     errs.push(field.invalid(child(scPath, 'shareProcessNamespace'), true, 'ShareProcessNamespace and HostPID cannot both be enabled'));
