@@ -73,6 +73,11 @@ describe('Deployment', () => {
       ['spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:"150%"}: must not be greater than 100%'],
     ],
     [
+      'unknown strategy type',
+      (s) => (s.strategy = { type: 'Canary' }),
+      ['spec.strategy: Unsupported value: apps.DeploymentStrategy{Type:"Canary", RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: "Recreate", "RollingUpdate"'],
+    ],
+    [
       'Recreate with rollingUpdate',
       (s) => (s.strategy = { type: 'Recreate', rollingUpdate: {} }),
       ["spec.strategy.rollingUpdate: Forbidden: may not be specified when strategy `type` is 'Recreate'"],

@@ -2,7 +2,7 @@
 
 import { field } from '../errors.js';
 import type { KubeObject } from '../types.js';
-import { child, goStringMap, immutable, invalidRendered, isObject, nonNegative, type Errs } from './field.js';
+import { child, goQuote, goStringMap, immutable, invalidRendered, isObject, nonNegative, notSupportedRendered, type Errs } from './field.js';
 import { intOrPercentValue, notMoreThan100Percent, renderIntOrString, validatePositiveIntOrPercent } from './intorpercent.js';
 import {
   isEmptySelector,
@@ -60,6 +60,12 @@ function replicaSetTemplate(spec: Rec, path: string, ownerKind: string): Errs {
   return errs;
 }
 
+/** Go's `%#v` of a strategy struct; a set rollingUpdate pointer prints as an address there. */
+function renderStrategy(type: string, rollingType: string, strategy: Rec): string {
+  const rolling = isObject(strategy.rollingUpdate) ? `(*${rollingType})(0xc000000000)` : `(*${rollingType})(nil)`;
+  return `${type}{Type:${goQuote(strategy.type)}, RollingUpdate:${rolling}}`;
+}
+
 // ---- Deployment ------------------------------------------------------------------------------
 
 export function validateDeployment(d: KubeObject): Errs {
@@ -106,7 +112,7 @@ function deploymentStrategy(strategy: Rec, path: string): Errs {
       break;
     }
     default:
-      errs.push(field.notSupported(path, strategy.type ?? '', ['Recreate', 'RollingUpdate']));
+      errs.push(notSupportedRendered(path, renderStrategy('apps.DeploymentStrategy', 'apps.RollingUpdateDeployment', strategy), ['Recreate', 'RollingUpdate']));
   }
   return errs;
 }
@@ -234,7 +240,7 @@ function daemonSetStrategy(strategy: Rec, path: string): Errs {
       return errs;
     }
     default:
-      return [field.notSupported(path, strategy.type ?? '', ['RollingUpdate', 'OnDelete'])];
+      return [notSupportedRendered(path, renderStrategy('apps.DaemonSetUpdateStrategy', 'apps.RollingUpdateDaemonSet', strategy), ['RollingUpdate', 'OnDelete'])];
   }
 }
 

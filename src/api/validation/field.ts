@@ -22,10 +22,19 @@ export class RenderedValueError extends FieldError {
   }
 
   override body(): string {
-    const words = this.type === 'FieldValueDuplicate' ? 'Duplicate value' : 'Invalid value';
-    const parts = [words, this.renderedValue, this.detail].filter((p) => p !== '');
+    const parts = [renderedTypeWords[this.type] ?? 'Invalid value', this.renderedValue, this.detail].filter((p) => p !== '');
     return parts.join(': ');
   }
+}
+
+const renderedTypeWords: Partial<Record<FieldErrorType, string>> = {
+  FieldValueInvalid: 'Invalid value',
+  FieldValueDuplicate: 'Duplicate value',
+  FieldValueNotSupported: 'Unsupported value',
+};
+
+export function notSupportedRendered(path: string, rendered: string, supported: string[]): FieldError {
+  return new RenderedValueError('FieldValueNotSupported', path, rendered, `supported values: ${supported.map((v) => JSON.stringify(v)).join(', ')}`);
 }
 
 export function invalidRendered(path: string, rendered: string, detail: string): FieldError {
