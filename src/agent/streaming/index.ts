@@ -1,0 +1,1 @@
+export { createStreamServer, SPDY_TUNNEL_PROTOCOL, type StreamServerOptions } from './stream-server.js';
