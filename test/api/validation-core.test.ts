@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { resources, groupVersion } from '../../src/api/resources.js';
 import { rulesFor } from '../../src/api/rules.js';
 import { validateScale } from '../../src/api/validation/apps.js';
 import { validateTokenRequest } from '../../src/api/validation/core.js';
@@ -253,5 +254,18 @@ describe('subresource bodies', () => {
     const token = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', metadata: {}, spec: { expirationSeconds: 60 } };
     assert.deepEqual(validateTokenRequest(token).map(String), ['spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes']);
     assert.deepEqual(validateTokenRequest({ ...token, spec: { expirationSeconds: 3600 } }).map(String), []);
+  });
+});
+
+describe('every served kind', () => {
+  test('has rules that check names beyond the generic path-segment rule', () => {
+    for (const r of resources) {
+      const rules = rulesFor(groupVersion(r), r.kind);
+      const obj: Obj = { apiVersion: groupVersion(r), kind: r.kind, metadata: { name: 'Bad_Name', ...(r.namespaced ? { namespace: 'default' } : {}) } };
+      rules.defaults(obj);
+      const errs = rules.validate(obj).map(String);
+      const expectsStrictName = !(r.group === '' && r.kind === 'Event');
+      assert.equal(errs.some((e) => e.startsWith('metadata.name: Invalid value: "Bad_Name"')), expectsStrictName, `${r.kind}: ${errs.join('; ')}`);
+    }
   });
 });
