@@ -79,6 +79,15 @@ describe('Service', () => {
     ],
     ['ExternalName needs a name', { type: 'ExternalName' }, ['spec.externalName: Required value']],
     [
+      'health check port only for local load balancers',
+      { ports: [{ port: 80 }], healthCheckNodePort: 30001, loadBalancerClass: 'x' },
+      [
+        "spec.healthCheckNodePort: Invalid value: 30001: may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'",
+        "spec.loadBalancerClass: Forbidden: may only be used when `type` is 'LoadBalancer'",
+      ],
+    ],
+    ['local load balancers need a health check port', { type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }, ['spec.healthCheckNodePort: Required value']],
+    [
       'protocol',
       { ports: [{ port: 80, protocol: 'HTTP' }] },
       ['spec.ports[0].protocol: Unsupported value: "HTTP": supported values: "SCTP", "TCP", "UDP"'],

@@ -196,6 +196,18 @@ export function validateService(svc: KubeObject): Errs {
     if (etp) errs.push(field.invalid('spec.externalTrafficPolicy', etp, 'may only be set for externally-accessible services'));
   } else if (!etp) errs.push(field.required('spec.externalTrafficPolicy', ''));
   else if (etp !== 'Cluster' && etp !== 'Local') errs.push(field.notSupported('spec.externalTrafficPolicy', etp, ['Cluster', 'Local']));
+  const needsHealthCheck = type === 'LoadBalancer' && etp === 'Local';
+  const hc = typeof spec.healthCheckNodePort === 'number' ? spec.healthCheckNodePort : 0;
+  if (!needsHealthCheck) {
+    if (hc !== 0) {
+      errs.push(field.invalid('spec.healthCheckNodePort', hc, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
+    }
+  } else if (hc === 0) errs.push(field.required('spec.healthCheckNodePort', ''));
+  else for (const msg of isValidPortNum(hc)) errs.push(field.invalid('spec.healthCheckNodePort', hc, msg));
+  if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass !== null) {
+    if (type !== 'LoadBalancer') errs.push(field.forbidden('spec.loadBalancerClass', "may only be used when `type` is 'LoadBalancer'"));
+    else for (const msg of isQualifiedName(str(spec.loadBalancerClass))) errs.push(field.invalid('spec.loadBalancerClass', spec.loadBalancerClass, msg));
+  }
   const itp = spec.internalTrafficPolicy;
   if (itp === undefined || itp === null) {
     if (['NodePort', 'LoadBalancer', 'ClusterIP'].includes(type)) errs.push(field.required('spec.internalTrafficPolicy', ''));
