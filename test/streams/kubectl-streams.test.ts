@@ -1,6 +1,7 @@
 // exec, cp and port-forward with the real kubectl, through the real API server, to a node agent
 // whose runtime runs exec'd commands as local processes and forwards ports to local servers: the
-// default kubectl (1.33, WebSocket first), 1.29 (SPDY only) and 1.31 (port-forward tunnelled).
+// default kubectl (1.33, WebSocket first), 1.29 (SPDY only) and 1.31 (port-forward tunnelled);
+// then @kubernetes/client-node's Exec and PortForward (its own channel protocol).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,6 +21,8 @@ import { FakeRuntime } from '../../src/runtime/fake/index.js';
 import { RuntimeError, type StreamOptions } from '../../src/runtime/types.js';
 import type { StreamKind, StreamServer } from '../../src/agent/server.js';
 import { realClock } from '../../src/util/clock.js';
+import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
+import { PassThrough, Writable } from 'node:stream';
 import { silentLogger } from '../../src/util/log.js';
 
 /** The fake runtime's lifecycle, with exec and port-forward done for real on this machine. */
@@ -200,5 +203,49 @@ describe('kubectl exec, cp and port-forward', () => {
     const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(pf.output())![1]);
     await fetch(`http://127.0.0.1:${localPort}/`).catch(() => undefined);
     await pf.waitFor(new RegExp(`error forwarding port ${port} to pod [0-9a-z-]+, uid : failed to connect to localhost:${port}`));
+  });
+
+  function collect(): { stream: Writable; text(): string } {
+    const chunks: Buffer[] = [];
+    return {
+      stream: new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }),
+      text: () => Buffer.concat(chunks).toString(),
+    };
+  }
+
+  test('client-node Exec: output streams and the exit code in the status', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(k.kubeconfig);
+    const stdout = collect();
+    const stderr = collect();
+    upgrades.length = 0;
+    const status = new Promise<V1Status>((resolve) => {
+      void new Exec(kc).exec('default', POD, 'main', ['sh', '-c', 'echo hi; echo oops >&2; exit 4'], stdout.stream, stderr.stream, null, false, resolve);
+    });
+    const s = await status;
+    assert.equal(s.status, 'Failure');
+    assert.equal(s.reason, 'NonZeroExitCode');
+    assert.deepEqual(s.details?.causes, [{ reason: 'ExitCode', message: '4' }]);
+    assert.equal(stdout.text(), 'hi\n');
+    assert.equal(stderr.text(), 'oops\n');
+    assert.deepEqual(upgrades, [{ kind: 'exec', transport: 'websocket v5.channel.k8s.io,v4.channel.k8s.io,v3.channel.k8s.io,v2.channel.k8s.io,channel.k8s.io' }]);
+  });
+
+  test('client-node PortForward: one WebSocket per connection, port-prefixed channels', async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(k.kubeconfig);
+    const output = new PassThrough();
+    const input = new PassThrough();
+    let received = '';
+    output.on('data', (c: Buffer) => (received += c.toString()));
+    upgrades.length = 0;
+    const ws = (await new PortForward(kc).portForward('default', POD, [httpPort], output, null, input)) as { on(e: 'close', f: () => void): void };
+    const closed = new Promise<void>((resolve) => ws.on('close', resolve));
+    input.write('GET /client-node HTTP/1.0\r\nHost: pod\r\n\r\n');
+    await closed;
+    assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(received, /hello from the pod: \/client-node$/);
+    assert.equal(upgrades.length, 1);
+    assert.match(upgrades[0]!.transport, /^websocket v5\.channel\.k8s\.io,v4\.channel\.k8s\.io/);
   });
 });
