@@ -19,6 +19,7 @@ import { Scheduler } from './scheduler/scheduler.js';
 import { NodeAgent } from './agent/node-agent.js';
 import { ApiEventSink } from './agent/api-seams.js';
 import { defaultNodeName } from './agent/node-status.js';
+import { createProcessNode } from './agent/process-node.js';
 import type { Runtime } from './runtime/types.js';
 import type { Pod } from './api/types.js';
 import { resources } from './api/resources.js';
@@ -53,14 +54,18 @@ export interface ClusterOptions {
 }
 
 export interface NodeOptions {
-  runtime: Runtime;
+  /** A runtime, or `process` for this machine's processes on a pod network of the cluster's own. */
+  runtime: Runtime | 'process';
   /** Node name (default: the host name). */
   name?: string;
   /** Where pods' volumes and logs live (default <dataDir>/agent). */
   rootDir?: string;
   /** The node's addresses (default 127.0.0.1). */
   ips?: string[];
+  /** The node's pod subnet (default 10.244.0.0/24). */
   podCIDR?: string;
+  /** Keep pods running when the cluster stops (as a restarting kubelet does). Default false. */
+  keepPodsOnStop?: boolean;
 }
 
 export interface Cluster {
@@ -167,17 +172,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (options.node && nodeName) {
       progress('starting the node agent');
       const ips = options.node.ips ?? ['127.0.0.1'];
+      const podCIDR = options.node.podCIDR ?? '10.244.0.0/24';
+      let runtime: Runtime;
+      if (options.node.runtime === 'process') {
+        const processNode = await createProcessNode({ dataDir, podCIDR, clock });
+        runtime = processNode.runtime;
+        if (!options.node.keepPodsOnStop) cleanups.push(() => processNode.shutdown());
+        else cleanups.push(() => processNode.runtime.close());
+      } else {
+        runtime = options.node.runtime;
+      }
       const serving = await issueCertificate(pki.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], hosts: ['localhost', ...ips], usage: 'server' });
       agent = new NodeAgent({
         client,
         nodeName,
-        runtime: options.node.runtime,
+        runtime,
         clock,
         rootDir: options.node.rootDir ?? join(dataDir, 'agent'),
         nodeIPs: ips,
         tls: { ca: pki.ca.certPem, serving },
         labels: { 'node-role.kubernetes.io/control-plane': '' },
-        ...(options.node.podCIDR ? { podCIDR: options.node.podCIDR } : {}),
+        podCIDR,
         tokenSource: (pod, audience, expirationSeconds) => requestToken(client, pod, audience, expirationSeconds),
         log: log.child('agent'),
       });

@@ -5,7 +5,8 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
-import type { ContainerStatus, Pod } from '../api/types.js';
+import type { Pod } from '../api/types.js';
+import { ContainerLogError } from '../kubelet/logs.js';
 import { ApiError, errors } from '../api/errors.js';
 import { readCriLog } from '../runtime/cri-log.js';
 import { sendError } from '../apiserver/http.js';
@@ -27,10 +28,6 @@ export interface AgentServerOptions {
   pod(namespace: string, name: string): Pod | undefined;
   tls: { ca: string; serving: KeyPair };
   streams?: StreamServer;
-}
-
-function allStatuses(pod: Pod): ContainerStatus[] {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
 }
 
 export class AgentServer {
@@ -85,18 +82,12 @@ export class AgentServer {
 
   private async logs(res: ServerResponse, pod: Pod, container: string, q: URLSearchParams): Promise<void> {
     const previous = q.get('previous') === 'true';
-    const podName = pod.metadata.name;
-    const status = allStatuses(pod).find((s) => s.name === container);
-    if (!status) throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${pod.spec.initContainers?.length ? 'PodInitializing' : 'ContainerCreating'}`);
-    if (previous) {
-      if (!status.lastState?.terminated) throw errors.badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
-    } else if (status.state?.waiting && !status.lastState?.terminated && !status.containerID) {
-      throw errors.badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${status.state.waiting.reason ?? 'ContainerCreating'}`);
-    }
-    const path = await this.opts.kubelet.logPath(pod.metadata.uid!, container, previous);
-    if (!path) {
-      if (previous) throw errors.badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
-      throw errors.badRequest(`container "${container}" in pod "${podName}" is not available`);
+    let path: string;
+    try {
+      path = await this.opts.kubelet.logPath(pod.metadata.uid!, container, previous);
+    } catch (err) {
+      if (err instanceof ContainerLogError) throw errors.badRequest(err.message);
+      throw err;
     }
     const sinceSeconds = q.get('sinceSeconds');
     const sinceTime = q.get('sinceTime');

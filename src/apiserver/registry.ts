@@ -341,7 +341,9 @@ export class Registry {
       meta.generation = old.generation ?? 1;
       if (subresource !== 'status' && specChanged(next, current)) meta.generation = (old.generation ?? 0) + 1;
     }
-    const problems = subresource === 'status' ? rules.validateStatusUpdate(next, current) : rules.validateUpdate(next, current);
+    // A binding is the one write that sets spec.nodeName; its own rules ran before it got here.
+    const problems =
+      subresource === 'status' ? rules.validateStatusUpdate(next, current) : subresource === 'binding' ? [] : rules.validateUpdate(next, current);
     await strategy.admit?.(next, current, this, ctx);
     this.check(info, name, problems);
     this.recordManager(info, current, next, ctx, subresource);

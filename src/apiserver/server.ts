@@ -7,7 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { findResource, type ResourceInfo } from '../api/resources.js';
 import { errors, ApiError } from '../api/errors.js';
-import { openapiV2Json, openapiV2Protobuf, openapiV3Document, openapiV3Root } from '../api/openapi/index.js';
+import { OPENAPI_V2_PROTOBUF, openapiV2Json, openapiV2Protobuf, openapiV3Document, openapiV3Root } from '../api/openapi/index.js';
 import type { Registry, UserInfo } from './registry.js';
 import { Discovery } from './discovery.js';
 import { parseRequestInfo, type ResourceRequest } from './request-info.js';
@@ -148,10 +148,10 @@ export class ApiServer {
     if (path === '/openapi/v2') {
       const accept = req.headers.accept ?? '';
       if (accept.includes('protobuf')) {
-        res.writeHead(200, { 'Content-Type': 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+        res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF });
         res.end(openapiV2Protobuf());
       } else {
-        sendJson(res, 200, openapiV2Json());
+        sendJson(res, 200, openapiV2Json().body);
       }
       return true;
     }

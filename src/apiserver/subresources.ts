@@ -10,6 +10,7 @@ import { applyJsonPatch, applyMergePatch, patchTypeFor } from '../api/patch/inde
 import { labelSelectorFromSpec, formatLabelSelector, type LabelSelectorSpec } from '../api/selectors.js';
 import { parseJson, readBody, sendJson, mediaType, decodeObjectBody } from './http.js';
 import type { RestContext } from './rest.js';
+import { validateBinding } from '../api/validation/pod.js';
 import type { ResourceRequest } from './request-info.js';
 import type { WriteContext } from './registry.js';
 import { DEFAULT_AUDIENCE, type ServiceAccountTokens } from './service-account-tokens.js';
@@ -70,8 +71,9 @@ export async function handleScale(rc: RestContext, req: IncomingMessage, res: Se
 
 export async function handleBinding(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
   const binding = decodeObjectBody(await readBody(req), req.headers['content-type']) as { target?: { name?: string; kind?: string }; metadata?: { name?: string } };
-  const node = binding.target?.name;
-  if (!node) throw errors.invalid('', 'Binding', r.name, [field.required('target.name', '')]);
+  const problems = validateBinding(binding);
+  if (problems.length) throw errors.invalid('', 'Binding', binding.metadata?.name ?? r.name, problems);
+  const node = binding.target!.name!;
   const ctx = ctxOf(rc, query, 'kube-scheduler');
   await rc.registry.guaranteedUpdate(info, r.namespace, r.name, ctx, (current) => {
     const pod = current as Pod;

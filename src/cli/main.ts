@@ -21,6 +21,10 @@ Flags for up and server:
   --store sqlite|memory     where objects are kept (default sqlite)
   --write-kubeconfig=false  do not merge the cluster into $KUBECONFIG / ~/.kube/config
   --log-format text|json    log lines as text (default) or JSON
+
+Flags for up:
+  --node-name NAME          the node's name (default: the host name)
+  --pod-cidr CIDR           the node's pod subnet (default 10.244.0.0/24)
 `;
 
 class UsageError extends Error {}
@@ -40,6 +44,8 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
       store: { type: 'string', default: 'sqlite' },
       'write-kubeconfig': { type: 'string', default: 'true' },
       'log-format': { type: 'string', default: 'text' },
+      'node-name': { type: 'string' },
+      'pod-cidr': { type: 'string', default: '10.244.0.0/24' },
     },
     allowPositionals: false,
   });
@@ -61,8 +67,8 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
     writeUserKubeconfig: writeKubeconfig,
     logger: log,
     onProgress: (step) => log.info(step),
+    ...(withNode ? { node: { runtime: 'process' as const, podCIDR: values['pod-cidr'], ...(values['node-name'] ? { name: values['node-name'] } : {}) } } : {}),
   });
-  void withNode;
   log.info('cluster ready', { server: cluster.server, ms: Date.now() - started });
   const kubeconfigHint = writeKubeconfig
     ? `The context "k8ts" is now current in ${userKubeconfigPath()}: try \`kubectl get nodes\`.`
