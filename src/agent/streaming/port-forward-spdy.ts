@@ -18,8 +18,8 @@ interface StreamPair {
 export function servePortForwardSpdy(session: SpdySession, target: ForwardTarget, streamCreationTimeoutMs: number): Promise<void> {
   const pairs = new Map<string, StreamPair>();
   session.on('stream', (stream) => {
-    const problem = invalidHeaders(stream);
-    if (problem) {
+    stream.on('error', () => stream.destroy());
+    if (invalidHeaders(stream)) {
       stream.refuse();
       return;
     }
@@ -68,6 +68,7 @@ async function forward(target: ForwardTarget, data: SpdyStream, error: SpdyStrea
   error.end();
 }
 
+/** Why the kubelet would refuse the stream (it only logs the reason), or undefined. */
 function invalidHeaders(stream: SpdyStream): string | undefined {
   const port = stream.header('port');
   if (!port) return '"port" header is required';

@@ -3,6 +3,7 @@
 
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Runtime } from '../../runtime/types.js';
 import { SpdySession, type SpdyStream } from './spdy/session.js';
 import { runRemoteCommand, terminalSizes, type RemoteCommandOptions, type RemoteCommandTarget } from './remote-command.js';
@@ -78,8 +79,8 @@ export async function serveRemoteCommandSpdy(
   });
   const encoded = encodeStatus(status, protocol === V4 ? 'json' : 'message');
   if (encoded) streams.error?.write(encoded);
-  for (const s of Object.values(streams)) s.end();
-  await Promise.all(Object.values(streams).map((s) => new Promise((resolve) => (s.writableFinished || s.destroyed ? resolve(undefined) : s.once('finish', resolve).once('close', resolve)))));
+  // Our halves are closed once queued output is out; the client's stdin may stay open.
+  await Promise.all(Object.values(streams).map((s) => finished(s.end(), { readable: false }).catch(() => undefined)));
   session.close();
 }
 
@@ -90,6 +91,8 @@ function collectStreams(session: SpdySession, expected: number, timeoutMs: numbe
     const timer = setTimeout(() => done(new Error('timed out waiting for client to create streams')), timeoutMs);
     const onStream = (stream: SpdyStream) => {
       const type = stream.header('streamtype') ?? '';
+      // A stream's failure ends that stream; the command's status still goes out on the others.
+      stream.on('error', () => stream.destroy());
       stream.accept();
       if (!STREAM_TYPES.includes(type)) return;
       streams[type as StreamType] = stream;
