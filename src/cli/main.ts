@@ -58,6 +58,10 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
   const log = createLogger(format as LogFormat);
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const started = Date.now();
+  if (withNode && process.getuid?.() !== 0) {
+    log.warn('not running as root: pods need Linux namespaces, so this cluster has no node; run k8ts up as root to get one');
+    withNode = false;
+  }
 
   const cluster = await startCluster({
     dataDir,
