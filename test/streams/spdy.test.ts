@@ -162,7 +162,7 @@ describe('sessions', () => {
     await client.ping();
   });
 
-  test('a closed transport ends every stream', async (t) => {
+  test('a closed transport ends every stream; writes after it go nowhere', async (t) => {
     const { server, client, clientSocket } = await sessionPair(t);
     const accepted = once(server, 'stream');
     const stream = client.openStream({ x: 'y' });
@@ -174,7 +174,9 @@ describe('sessions', () => {
     assert.equal(await ended, '');
     await closed;
     assert.ok(server.closed);
-    assert.ok(stream.destroyed);
+    assert.ok(remote.abandoned);
+    await new Promise<void>((resolve, reject) => remote.write('late', (err) => (err ? reject(err) : resolve())));
+    assert.equal(await readAll(stream), '');
   });
 
   test('GOAWAY refuses new streams', async (t) => {
@@ -242,6 +244,19 @@ async function rawPair(t: { after(fn: () => unknown): void }): Promise<{ server:
   void client;
   return { server, peer: new RawPeer(clientSocket) };
 }
+
+describe('end of connection', () => {
+  test('frames that arrive together with the end of the connection are still delivered', async (t) => {
+    const { server, peer } = await rawPair(t);
+    const received = new Promise<string>((resolve) => server.on('stream', (s) => void readAll(s).then(resolve)));
+    const compressor = new HeaderCompressor();
+    const syn = encodeFrame({ type: 'synStream', streamId: 1, associatedStreamId: 0, priority: 0, flags: 0, headerBlock: await compressor.compress({ streamtype: 'stdin' }) });
+    const data = encodeFrame({ type: 'data', streamId: 1, flags: Flags.Fin, data: Buffer.from('last words') });
+    peer.socket.end(Buffer.concat([syn, data]));
+    assert.equal(await received, 'last words');
+    compressor.close();
+  });
+});
 
 describe('protocol errors', () => {
   test('a peer stream with the wrong parity or a reused id is reset with PROTOCOL_ERROR', async (t) => {

@@ -69,8 +69,10 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       this.drainWaiters = [];
       for (const w of waiters) w();
     });
-    transport.on('end', () => this.terminate());
-    transport.on('close', () => this.terminate());
+    // Frames already read are still handled (their header blocks may be decompressing) before the end.
+    const inputEnded = () => void this.inbound.then(() => this.terminate());
+    transport.on('end', inputEnded);
+    transport.on('close', inputEnded);
     transport.on('error', (err) => this.terminate(err));
     this.touch();
     if (options.head?.length) queueMicrotask(() => this.receive(options.head!));
@@ -143,7 +145,8 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
   async sendData(stream: SpdyStream, data: Buffer): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
-      if (this.terminated || stream.destroyed) throw new Error('the SPDY stream is closed');
+      // Like bytes written to a connection the peer has closed, these have nowhere to go.
+      if (this.terminated || stream.abandoned || stream.destroyed) return;
       const budget = this.flowControlled ? Math.min(stream.sendWindow, this.sessionSendWindow) : MAX_DATA_FRAME;
       if (budget <= 0) {
         await stream.windowOpened();
@@ -241,7 +244,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
         return;
       }
       case 'rstStream':
-        this.streams.get(frame.streamId)?.receiveReset(frame.status);
+        this.streams.get(frame.streamId)?.abandon();
         return;
       case 'settings':
         for (const entry of frame.entries) {
@@ -279,7 +282,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
     if (this.terminated) return;
     this.terminated = true;
     clearTimeout(this.idleTimer);
-    for (const stream of [...this.streams.values()]) stream.sessionEnded();
+    for (const stream of [...this.streams.values()]) stream.abandon();
     this.streams.clear();
     for (const w of this.drainWaiters) w();
     this.drainWaiters = [];
@@ -400,24 +403,26 @@ export class SpdyStream extends Duplex {
     if (fin) this.receiveData(Buffer.alloc(0), true);
   }
 
-  /** @internal */
-  receiveReset(_status: number): void {
-    this.reset = true;
-    if (!this.remoteClosed) {
-      this.remoteClosed = true;
-      this.push(null);
-    }
-    this.destroy();
+  /** Reset by the peer, or its session ended: nothing more is sent or received. */
+  get abandoned(): boolean {
+    return this.reset;
   }
 
-  /** @internal */
-  sessionEnded(): void {
+  /**
+   * @internal The peer reset the stream or the session ended. The reader still drains what was
+   * delivered and then sees the end; writes are dropped.
+   */
+  abandon(): void {
+    if (this.reset) return;
     this.reset = true;
     if (!this.remoteClosed) {
       this.remoteClosed = true;
       this.push(null);
     }
-    this.destroy();
+    this.session.forget(this);
+    this.wakeWindow();
+    for (const w of this.replyWaiters) w(new Error('the SPDY stream was reset'));
+    this.replyWaiters = [];
   }
 
   /** @internal */
