@@ -258,6 +258,23 @@ describe('end of connection', () => {
   });
 });
 
+describe('idle timeout', () => {
+  test('a session with no frames either way for the idle timeout is closed', async (t) => {
+    const listener = net.createServer();
+    listener.listen(0, '127.0.0.1');
+    await once(listener, 'listening');
+    const accepted = once(listener, 'connection');
+    const socket = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+    const [serverSocket] = (await accepted) as [net.Socket];
+    listener.close();
+    t.after(() => socket.destroy());
+    const session = new SpdySession(serverSocket, { role: 'server', idleTimeoutMs: 50 });
+    const [err] = (await once(session, 'close')) as [Error];
+    assert.match(err.message, /idle for 50 ms/);
+    await once(socket, 'close');
+  });
+});
+
 describe('protocol errors', () => {
   test('a peer stream with the wrong parity or a reused id is reset with PROTOCOL_ERROR', async (t) => {
     const { server, peer } = await rawPair(t);
