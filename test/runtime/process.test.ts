@@ -248,6 +248,38 @@ if (unsupported) {
       assert.deepEqual((await listImages(h.rootDir)).map((i) => i.name), ['docker.io/library/busybox:1.28']);
     });
 
+    test('images: layers lie over the host root, topmost first; images added while the runtime runs are used', async (t) => {
+      const h = await openHarness();
+      t.after(() => h.cleanup());
+      const top = join(h.rootDir, 'layer-top');
+      const bottom = join(h.rootDir, 'layer-bottom');
+      await mkdir(join(top, 'usr', 'bin'), { recursive: true });
+      await mkdir(join(bottom, 'opt', 'app'), { recursive: true });
+      await writeFile(join(bottom, 'artifact.txt'), 'from the bottom layer\n');
+      await writeFile(join(top, 'artifact.txt'), 'from the top layer\n');
+      await writeFile(join(bottom, 'opt', 'app', 'data'), 'app data\n');
+      await writeFile(join(top, 'usr', 'bin', 'greet'), '#!/bin/sh\necho "greet $1"\n', { mode: 0o755 });
+      // Added after the runtime loaded its catalogue, as `k8ts images add` does beside a running node.
+      await addImage(h.rootDir, 'example.com/layered:1', { entrypoint: ['greet'], cmd: ['world'], layers: [top, bottom] });
+      await assert.rejects(addImage(h.rootDir, 'example.com/bad:1', { layers: ['relative/dir'] }), /invalid image layer/);
+      const sb = sandboxConfig(h);
+      const sandboxId = await h.runtime.runPodSandbox(sb);
+      const greet = await start(h, sandboxId, sb, containerConfig('greet', [], { image: 'example.com/layered:1' }));
+      assert.match(await readFile((await waitForExit(h.runtime, greet)).logPath, 'utf8'), / stdout F greet world\n/);
+      const mountInLayer = join(h.rootDir, 'volume');
+      await mkdir(mountInLayer);
+      await writeFile(join(mountInLayer, 'inside'), 'volume\n');
+      const look = await start(h, sandboxId, sb, containerConfig('look', ['sh', '-c', 'cat /artifact.txt /opt/app/data /opt/app/mnt/inside; test -x /usr/bin/env && echo host files too; echo changed > /artifact.txt'], {
+        image: 'example.com/layered:1',
+        logPath: 'look/0.log',
+        mounts: [{ hostPath: mountInLayer, containerPath: '/opt/app/mnt', readonly: false }],
+      }));
+      const log = await readFile((await waitForExit(h.runtime, look)).logPath, 'utf8');
+      assert.deepEqual(log.split('\n').filter(Boolean).map((l) => l.replace(/^\S+ stdout F /, '')), ['from the top layer', 'app data', 'volume', 'host files too']);
+      assert.equal(await readFile(join(top, 'artifact.txt'), 'utf8'), 'from the top layer\n', 'a container never writes into a layer');
+      assert.equal(existsSync(join(bottom, 'opt', 'app', 'mnt')), false, 'mount points are made in the container layer');
+    });
+
     test('a pod reaches a server of the node at the gateway address', async (t) => {
       const h = await openHarness();
       t.after(() => h.cleanup());

@@ -1,11 +1,13 @@
-// Images of the process runtime. A container's filesystem is the host's, so an "image" is only its
-// configuration: entrypoint, cmd, env, working directory. Known images are JSON files in
-// `<rootDir>/images/` (`{ "name": "liveness:1", "entrypoint": ["/usr/local/bin/liveness"] }`); any
-// other name is a host image, empty, whose containers run host commands (`busybox` with `sh -c`).
+// Images of the process runtime. A container's filesystem is the host's, so an "image" is its
+// configuration (entrypoint, cmd, env, working directory) and, optionally, layers: host directories
+// whose files lie over the host's root in the container (`/sample.war`, `/usr/bin/sh` → bash).
+// Known images are JSON files in `<rootDir>/images/`
+// (`{ "name": "liveness:1", "entrypoint": ["/server"], "layers": ["/opt/liveness"] }`); any other name
+// is a host image, empty, whose containers run host commands (`busybox` with `sh -c`).
 
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { ImageInfo } from '../types.js';
 
 export interface ImageConfig {
@@ -15,6 +17,20 @@ export interface ImageConfig {
   env?: string[];
   workingDir?: string;
   stopSignal?: NodeJS.Signals;
+  /**
+   * Absolute host directories laid over the host's root, topmost first, as an image's layers are:
+   * a file in a layer hides the host's file at the same path; directories merge. A layer must
+   * mirror the host's symlinks (`usr/bin/sh`, not `bin/sh`, where `/bin` links to `usr/bin`).
+   * Their files are copied into each container's writable layer (in memory): keep them small.
+   */
+  layers?: string[];
+}
+
+/** Layers are host directories named by absolute paths. */
+export function validateLayers(layers: string[] | undefined): void {
+  for (const layer of layers ?? []) {
+    if (typeof layer !== 'string' || !isAbsolute(layer)) throw new Error(`invalid image layer ${JSON.stringify(layer)}: must be an absolute path`);
+  }
 }
 
 export interface ImageRecord extends ImageConfig {
@@ -37,7 +53,7 @@ export function normalizeImageName(image: string): string {
 
 /** A stable content address for an image record. */
 export function imageRef(record: ImageRecord): string {
-  const canonical = JSON.stringify([record.name, record.entrypoint ?? [], record.cmd ?? [], record.env ?? [], record.workingDir ?? '']);
+  const canonical = JSON.stringify([record.name, record.entrypoint ?? [], record.cmd ?? [], record.env ?? [], record.workingDir ?? '', ...(record.layers?.length ? [record.layers] : [])]);
   return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }
 
@@ -45,27 +61,26 @@ export function imageInfo(record: ImageRecord): ImageInfo {
   return { id: imageRef(record), repoTags: [record.name], repoDigests: [], size: 0 };
 }
 
+type Entries = Map<string, { record: ImageRecord; file: string }>;
+
 export class ImageCatalog {
   private constructor(
     private readonly dir: string,
-    private readonly records: Map<string, { record: ImageRecord; file: string }>,
+    private records: Entries,
   ) {}
 
-  /** Loads `<dir>/*.json`; files that do not parse are skipped. */
+  /** Loads `<dir>/*.json`; files that do not parse (or name invalid layers) are skipped. */
   static async load(dir: string): Promise<ImageCatalog> {
-    const records = new Map<string, { record: ImageRecord; file: string }>();
-    const files = await readdir(dir).catch(() => [] as string[]);
-    for (const file of files.filter((f) => f.endsWith('.json')).sort()) {
-      try {
-        const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as ImageRecord;
-        if (typeof parsed.name !== 'string') continue;
-        const record = { ...parsed, name: normalizeImageName(parsed.name) };
-        records.set(record.name, { record, file: join(dir, file) });
-      } catch {
-        continue;
-      }
-    }
-    return new ImageCatalog(dir, records);
+    return new ImageCatalog(dir, await readEntries(dir));
+  }
+
+  /**
+   * Reads the directory again, so that images added by another process (`k8ts images add` while
+   * the node runs) are seen by the next pull or container. The directory holds a few small files;
+   * modification times (one-second granularity on some filesystems) would miss quick changes.
+   */
+  async refresh(): Promise<void> {
+    this.records = await readEntries(this.dir);
   }
 
   get(image: string): ImageRecord | undefined {
@@ -77,6 +92,8 @@ export class ImageCatalog {
   }
 
   async add(image: string, config: ImageConfig = {}): Promise<ImageRecord> {
+    validateLayers(config.layers);
+    await this.refresh();
     const record: ImageRecord = { name: normalizeImageName(image), ...config };
     const file = this.records.get(record.name)?.file ?? join(this.dir, `${createHash('sha256').update(record.name).digest('hex').slice(0, 16)}.json`);
     await mkdir(this.dir, { recursive: true });
@@ -87,6 +104,7 @@ export class ImageCatalog {
   }
 
   async remove(image: string): Promise<boolean> {
+    await this.refresh();
     const name = normalizeImageName(image);
     const entry = this.records.get(name);
     if (!entry) return false;
@@ -107,6 +125,23 @@ export async function listImages(rootDir: string): Promise<ImageRecord[]> {
 
 export async function removeImage(rootDir: string, image: string): Promise<boolean> {
   return (await ImageCatalog.load(imagesDir(rootDir))).remove(image);
+}
+
+async function readEntries(dir: string): Promise<Entries> {
+  const records: Entries = new Map();
+  const files = await readdir(dir).catch(() => [] as string[]);
+  for (const file of files.filter((f) => f.endsWith('.json')).sort()) {
+    try {
+      const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as ImageRecord;
+      if (typeof parsed.name !== 'string') continue;
+      validateLayers(parsed.layers);
+      const record = { ...parsed, name: normalizeImageName(parsed.name) };
+      records.set(record.name, { record, file: join(dir, file) });
+    } catch {
+      continue;
+    }
+  }
+  return records;
 }
 
 export function imagesDir(rootDir: string): string {

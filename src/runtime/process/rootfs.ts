@@ -1,10 +1,11 @@
 // A container's root filesystem: an overlay whose lower layer is the host's root and whose upper
-// (writable) layer is the container's own, on the sandbox's tmpfs, so that a container writes
+// (writable) layer is the container's own, on the sandbox's tmpfs, starting with a copy of the image's
+// layers (if any), so that a container writes
 // anywhere without touching the host, and its writes vanish with it. Mount points that the host
 // lacks are created in the upper layer before the container starts (never on the host). The result
 // is an fstab that one `mount --all` in the container's mount namespace applies.
 
-import { lstat, mkdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import type { Mount } from '../types.js';
 
@@ -40,10 +41,17 @@ interface FstabEntry {
 }
 
 /** Prepares the layer and returns the fstab for the container's mount namespace. */
-export async function prepareRootfs(layout: RootfsLayout, files: SandboxFiles, mounts: Mount[], readonlyRootfs: boolean): Promise<string> {
+export async function prepareRootfs(layout: RootfsLayout, files: SandboxFiles, mounts: Mount[], readonlyRootfs: boolean, imageLayers: string[] = []): Promise<string> {
   const upper = join(layout.layerDir, 'upper');
   const work = join(layout.layerDir, 'work');
   await mkdir(work, { recursive: true });
+  // An image's layers cannot be overlay lower layers beside the host root: they lie inside it, and
+  // overlayfs refuses overlapping layers (ELOOP). Their files are copied into the writable layer
+  // instead, bottom first, so that a container sees them over the host's and a restarted container
+  // starts from them again. Meant for the few files of a stand-in image: they are held in memory.
+  for (const layer of [...imageLayers].reverse()) {
+    await cp(layer, upper, { recursive: true, force: true, verbatimSymlinks: true, preserveTimestamps: true });
+  }
   await mkdir(join(upper, 'dev', 'pts'), { recursive: true });
   await mkdir(join(upper, 'dev', 'shm'), { recursive: true });
   await mkdir(layout.newRoot, { recursive: true });
@@ -60,7 +68,7 @@ export async function prepareRootfs(layout: RootfsLayout, files: SandboxFiles, m
     bind(files.shm, `${root}/dev/shm`, false),
   ];
 
-  const resolver = new TargetResolver(upper);
+  const resolver = new TargetResolver(upper, imageLayers);
   const sandboxMounts: Mount[] = [
     { hostPath: files.resolvConf, containerPath: '/etc/resolv.conf', readonly: false },
     { hostPath: files.hosts, containerPath: '/etc/hosts', readonly: false },
@@ -110,7 +118,11 @@ function ignoreExists(err: NodeJS.ErrnoException): void {
 class TargetResolver {
   private readonly volumes: { containerPath: string; hostPath: string }[] = [];
 
-  constructor(private readonly upper: string) {}
+  /** `layers`: the image's layers, topmost first, over the host's root. */
+  constructor(
+    private readonly upper: string,
+    private readonly layers: string[],
+  ) {}
 
   addVolume(containerPath: string, hostPath: string): void {
     this.volumes.push({ containerPath, hostPath });
@@ -119,30 +131,39 @@ class TargetResolver {
   /** Returns the resolved container path of an existing (or just created) mount point. */
   async ensure(containerPath: string, directory: boolean): Promise<string> {
     const resolved = await this.resolve(posix.normalize(`/${containerPath}`));
-    const { path, inVolume } = this.backing(resolved);
-    if (await this.inLayers(path, inVolume)) return resolved;
-    const created = inVolume ? path : join(this.upper, resolved);
+    if (await this.find(resolved)) return resolved;
+    const volumePath = this.inVolume(resolved);
+    const created = volumePath ?? join(this.upper, resolved);
     if (await lstat(created).then(() => true, () => false)) return resolved;
     await mkdir(directory ? created : dirname(created), { recursive: true });
     if (!directory) await writeFile(created, '');
     return resolved;
   }
 
-  /** Where a container path lives on the host: in a volume, or in the host root (lower layer). */
-  private backing(containerPath: string): { path: string; inVolume: boolean } {
+  /** The host path of a container path that lies in a volume. */
+  private inVolume(containerPath: string): string | undefined {
     for (const volume of [...this.volumes].reverse()) {
       if (containerPath === volume.containerPath || containerPath.startsWith(`${volume.containerPath}/`)) {
-        return { path: join(volume.hostPath, containerPath.slice(volume.containerPath.length)), inVolume: true };
+        return join(volume.hostPath, containerPath.slice(volume.containerPath.length));
       }
     }
-    return { path: containerPath, inVolume: false };
+    return undefined;
   }
 
-  /** Whether a host path is visible to the container: in a volume, or in the host root's own filesystem. */
-  private async inLayers(path: string, inVolume: boolean): Promise<boolean> {
-    const info = await lstat(path).catch(() => undefined);
+  /**
+   * Where the container will find a path, as a host path: in a volume, else in the topmost image
+   * layer that holds it, else in the host root's own filesystem; undefined when it does not exist.
+   */
+  private async find(containerPath: string): Promise<string | undefined> {
+    const volumePath = this.inVolume(containerPath);
+    if (volumePath !== undefined) return (await exists(volumePath)) ? volumePath : undefined;
+    for (const layer of this.layers) {
+      const path = join(layer, containerPath);
+      if (await exists(path)) return path;
+    }
+    const info = await lstat(containerPath).catch(() => undefined);
     // Other host mounts (/dev, /proc, a tmpfs /run...) are not part of the lower layer.
-    return info !== undefined && (inVolume || info.dev === (await rootDevice()));
+    return info !== undefined && info.dev === (await rootDevice()) ? containerPath : undefined;
   }
 
   private async resolve(path: string, hops = 0): Promise<string> {
@@ -150,8 +171,8 @@ class TargetResolver {
     let current = '/';
     for (let i = 0; i < parts.length; i++) {
       const next = posix.join(current, parts[i]);
-      const { path: host, inVolume } = this.backing(next);
-      if (!(await this.inLayers(host, inVolume))) return posix.join(next, ...parts.slice(i + 1));
+      const host = await this.find(next);
+      if (host === undefined) return posix.join(next, ...parts.slice(i + 1));
       const info = await lstat(host);
       if (info.isSymbolicLink() && hops < 40) {
         const link = await readlink(host);
@@ -162,4 +183,8 @@ class TargetResolver {
     }
     return current;
   }
+}
+
+function exists(path: string): Promise<boolean> {
+  return lstat(path).then(() => true, () => false);
 }

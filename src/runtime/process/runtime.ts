@@ -243,6 +243,7 @@ export class ProcessRuntime implements Runtime {
     if (config.tty) {
       throw new RuntimeError('InvalidArgument', 'the process runtime does not support terminals (tty: true)');
     }
+    await this.images.refresh();
     const image = this.imageRecord(config.image);
     const spec = processSpec(image, config, sandbox.config.hostname);
     const id = randomBytes(32).toString('hex');
@@ -273,6 +274,7 @@ export class ProcessRuntime implements Runtime {
         sandboxFiles(this.sandboxStore.dirOf(sandboxId)),
         config.mounts,
         config.readonlyRootfs ?? false,
+        image.layers ?? [],
       );
       await writeFile(join(dir, 'fstab'), fstab);
       await writeFile(join(dir, 'exec'), execScript(spec, spec.argv), { mode: 0o600 });
@@ -558,17 +560,20 @@ export class ProcessRuntime implements Runtime {
   }
 
   async pullImage(image: string): Promise<string> {
+    await this.images.refresh();
     const known = this.imageRecord(image);
     const record = this.images.get(image) ?? (await this.images.add(known.name));
     return imageRef(record);
   }
 
   async imageStatus(image: string): Promise<ImageInfo | undefined> {
+    await this.images.refresh();
     const record = this.images.get(this.imageRecord(image).name);
     return record ? imageInfo(record) : undefined;
   }
 
   async listImages(): Promise<ImageInfo[]> {
+    await this.images.refresh();
     return this.images.list().map(imageInfo);
   }
 
