@@ -1,6 +1,7 @@
 // exec, cp and port-forward with the real kubectl, through the real API server, to a node agent
 // whose runtime runs exec'd commands as local processes and forwards ports to local servers: the
-// default kubectl (1.33, WebSocket first), 1.29 (SPDY only) and 1.31 (port-forward tunnelled);
+// default kubectl (1.33, WebSocket first), 1.29 (SPDY only), 1.31 (port-forward tunnelled) and
+// 1.27 (the oldest, offering SPDY v4 first);
 // then @kubernetes/client-node's Exec and PortForward (its own channel protocol).
 
 import { test, describe, before, after } from 'node:test';
@@ -131,6 +132,7 @@ describe('kubectl exec, cp and port-forward', () => {
     { version: undefined, exec: 'websocket v5.channel.k8s.io', portForward: 'websocket SPDY/3.1+portforward.k8s.io' },
     { version: '1.29', exec: 'SPDY/3.1 v5.channel.k8s.io, v4.channel.k8s.io, v3.channel.k8s.io, v2.channel.k8s.io, channel.k8s.io', portForward: 'SPDY/3.1 portforward.k8s.io' },
     { version: '1.31', exec: 'websocket v5.channel.k8s.io', portForward: 'websocket SPDY/3.1+portforward.k8s.io' },
+    { version: '1.27', exec: 'SPDY/3.1 v4.channel.k8s.io, v3.channel.k8s.io, v2.channel.k8s.io, channel.k8s.io', portForward: 'SPDY/3.1 portforward.k8s.io' },
   ];
   for (const { version, exec, portForward } of matrix) {
     const label = version ? `kubectl ${version}` : 'the default kubectl';
