@@ -20,8 +20,8 @@ import { NodeAgent } from './agent/node-agent.js';
 import { ApiEventSink } from './agent/api-seams.js';
 import { defaultNodeName } from './agent/node-status.js';
 import { createProcessNode } from './agent/process-node.js';
+import { requestServiceAccountToken } from './agent/tokens.js';
 import type { Runtime } from './runtime/types.js';
-import type { Pod } from './api/types.js';
 import { resources } from './api/resources.js';
 import { ApiClient } from './client/client.js';
 import { ServiceAccountController } from './controllers/serviceaccounts.js';
@@ -134,7 +134,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const apiServer = new ApiServer({
       registry,
       serviceAccountTokens,
-      connector: new KubeletConnector(registry, { ca: pki.ca.certPem, client: kubeletClient }),
+      connector: new KubeletConnector(registry, { client: kubeletClient }),
       tls: { cert: pki.serving.certPem, key: pki.serving.keyPem, ca: pki.ca.certPem },
       authenticator: { token: (t) => tokens.get(t) },
       advertiseAddress: address,
@@ -193,7 +193,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         tls: { ca: pki.ca.certPem, serving },
         labels: { 'node-role.kubernetes.io/control-plane': '' },
         podCIDR,
-        tokenSource: (pod, audience, expirationSeconds) => requestToken(client, pod, audience, expirationSeconds),
+        tokenSource: (pod, audience, expirationSeconds) => requestServiceAccountToken(client, pod, audience, expirationSeconds),
         log: log.child('agent'),
       });
       await agent.start();
@@ -216,24 +216,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await stop();
     throw err;
   }
-}
-
-/** A token for a pod's service account, bound to the pod (the kubelet's TokenRequest). */
-async function requestToken(client: ApiClient, pod: Pod, audience?: string, expirationSeconds?: number): Promise<string> {
-  const sa = pod.spec.serviceAccountName || 'default';
-  const path = `/api/v1/namespaces/${pod.metadata.namespace}/serviceaccounts/${sa}/token`;
-  const answer = await client.request<{ status: { token: string } }>('POST', path, {
-    body: {
-      apiVersion: 'authentication.k8s.io/v1',
-      kind: 'TokenRequest',
-      spec: {
-        ...(audience ? { audiences: [audience] } : {}),
-        expirationSeconds: expirationSeconds ?? 3607,
-        boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: pod.metadata.name, uid: pod.metadata.uid },
-      },
-    },
-  });
-  return answer.status.token;
 }
 
 /** A random id for names that must be unique to this cluster (bridges, chains). */

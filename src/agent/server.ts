@@ -66,8 +66,19 @@ export class AgentServer {
     return { kind, pod, container };
   }
 
+  /** Only the API server (or a cluster administrator) may reach pods through the agent. */
+  private authorize(req: IncomingMessage): void {
+    const socket = req.socket as TLSSocket;
+    if (!socket.authorized) throw errors.unauthorized();
+    const subject = socket.getPeerCertificate().subject as unknown as Record<string, string | string[]>;
+    const groups = ([] as string[]).concat(subject.O ?? []);
+    if (subject.CN !== 'kube-apiserver-kubelet-client' && !groups.includes('system:masters')) {
+      throw errors.forbidden({ group: '', resource: 'nodes' }, '', `User "${subject.CN}" cannot reach the node agent`);
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!(req.socket as TLSSocket).authorized) throw errors.unauthorized();
+    this.authorize(req);
     const url = new URL(req.url ?? '/', 'https://agent');
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -122,7 +133,7 @@ export class AgentServer {
 
   private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     try {
-      if (!(req.socket as TLSSocket).authorized) throw errors.unauthorized();
+      this.authorize(req);
       const url = new URL(req.url ?? '/', 'https://agent');
       const { kind, pod, container } = this.route(url);
       if (kind !== 'exec' && kind !== 'attach' && kind !== 'portForward') throw errors.routeNotFound();

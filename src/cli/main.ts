@@ -4,7 +4,11 @@
 import { parseArgs } from 'node:util';
 import { startCluster, defaultDataDir } from '../cluster.js';
 import { userKubeconfigPath } from './kubeconfig.js';
-import { createLogger, type LogFormat } from '../util/log.js';
+import { KubeconfigError } from '../client/kubeconfig.js';
+import { join } from 'node:path';
+import { createLogger, type LogFormat, type Logger } from '../util/log.js';
+import { startStandaloneAgent } from '../agent/standalone.js';
+import { defaultNodeName } from '../agent/node-status.js';
 import { KUBERNETES_VERSION } from '../apiserver/server.js';
 
 const usage = `Usage: k8ts <command> [flags]
@@ -12,6 +16,7 @@ const usage = `Usage: k8ts <command> [flags]
 Commands:
   up        start a single-node cluster (control plane and node agent)
   server    start the control plane only
+  agent     run a node agent that joins a cluster (needs root)
   version   print the version
 
 Flags for up and server:
@@ -21,6 +26,16 @@ Flags for up and server:
   --store sqlite|memory     where objects are kept (default sqlite)
   --write-kubeconfig=false  do not merge the cluster into $KUBECONFIG / ~/.kube/config
   --log-format text|json    log lines as text (default) or JSON
+
+Flags for agent:
+  --kubeconfig FILE         how to reach the cluster (default $KUBECONFIG or ~/.kube/config)
+  --context NAME            the kubeconfig context (default: its current context)
+  --node-name NAME          the node's name (default: the host name)
+  --address ADDR            the node's address: the agent listens there (default 127.0.0.1)
+  --port PORT               the agent's HTTPS port (default 10250)
+  --data-dir DIR            the agent's state and pods (default ~/.k8ts/agent)
+  --pod-cidr CIDR           the node's pod subnet (default 10.244.1.0/24)
+  --log-format text|json
 
 Flags for up:
   --node-name NAME          the node's name (default: the host name)
@@ -79,12 +94,49 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
     : `Use it with: export KUBECONFIG=${cluster.kubeconfigPath}`;
   process.stdout.write(`k8ts is running at ${cluster.server}\n${kubeconfigHint}\nPress Ctrl-C to stop.\n`);
 
+  onShutdown(log, () => cluster.stop());
+}
+
+async function runAgent(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      kubeconfig: { type: 'string' },
+      context: { type: 'string' },
+      'node-name': { type: 'string' },
+      address: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: '10250' },
+      'data-dir': { type: 'string' },
+      'pod-cidr': { type: 'string', default: '10.244.1.0/24' },
+      'log-format': { type: 'string', default: 'text' },
+    },
+    allowPositionals: false,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${values.port}`);
+  const format = values['log-format'];
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --log-format ${format}: use text or json`);
+  const log = createLogger(format as LogFormat);
+  const agent = await startStandaloneAgent({
+    kubeconfig: values.kubeconfig ?? userKubeconfigPath(),
+    ...(values.context ? { context: values.context } : {}),
+    nodeName: values['node-name'] ?? defaultNodeName(),
+    dataDir: values['data-dir'] ?? join(defaultDataDir(), 'agent'),
+    address: values.address,
+    port,
+    podCIDR: values['pod-cidr'],
+    log,
+  });
+  onShutdown(log, () => agent.stop());
+}
+
+function onShutdown(log: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('stopping', { signal });
-    await cluster.stop();
+    await stop();
     log.info('stopped');
     process.exit(0);
   };
@@ -96,6 +148,7 @@ function explain(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { code?: string; path?: string };
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}): is another k8ts or Kubernetes API server running? Choose another with --port.`;
   if (e?.code === 'EACCES') return `permission denied: ${e.message}`;
+  if (e instanceof KubeconfigError) return e.message;
   if (e?.code === 'DataDirectoryInUse') return `${e.message}. Stop the other k8ts first, or use --data-dir.`;
   if (err instanceof UsageError) return `${err.message}\n\n${usage}`;
   if (e instanceof TypeError && String(e.code ?? '').startsWith('ERR_PARSE_ARGS')) return `${e.message}\n\n${usage}`;
@@ -109,6 +162,8 @@ async function main(argv: string[]): Promise<void> {
       return runCluster(rest, true);
     case 'server':
       return runCluster(rest, false);
+    case 'agent':
+      return runAgent(rest);
     case 'version':
       process.stdout.write(`k8ts ${KUBERNETES_VERSION.gitVersion}\n`);
       return;
