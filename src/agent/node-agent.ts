@@ -14,6 +14,7 @@ import type { KeyPair } from '../apiserver/pki.js';
 import { ApiConfigSource, ApiEventSink, ApiPodStatusWriter } from './api-seams.js';
 import { NodeStatusReporter, type NodeIdentity } from './node-status.js';
 import { AgentServer, type StreamServer } from './server.js';
+import { createStreamServer } from './streaming/index.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 
@@ -76,7 +77,13 @@ export class NodeAgent {
       runtime: opts.runtime,
       pod: (ns, name) => this.pods.get(ns, name),
       tls: opts.tls,
-      ...(opts.streams ? { streams: opts.streams } : {}),
+      streams:
+        opts.streams ??
+        createStreamServer({
+          runtime: opts.runtime,
+          containerId: (pod, container) => this.kubelet.containerId(pod, container),
+          sandboxId: (uid) => this.kubelet.sandboxId(uid),
+        }),
     });
     const listen = opts.listen ?? { host: '127.0.0.1', port: 0 };
     const port = await this.server.listen(listen.port, listen.host);
