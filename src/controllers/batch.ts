@@ -1,0 +1,55 @@
+// The batch and lifecycle controllers of kube-controller-manager, started together over shared
+// informers: Job (with TTL-after-finished), CronJob, the garbage collector, node lifecycle with
+// taint-based eviction, pod GC and the disruption controller. Each is a pure API client.
+
+import type { Node, Pod } from '../api/types.js';
+import { ApiClient } from '../client/client.js';
+import { Informer } from '../client/informer.js';
+import { realClock, type Clock } from '../util/clock.js';
+import type { Logger } from '../util/log.js';
+import { OwnerIndex } from './job/owner-index.js';
+import { JobController } from './job/controller.js';
+import { TtlAfterFinishedController } from './job/ttl-after-finished.js';
+
+const PODS = ApiClient.resourceOf('v1', 'Pod');
+const NODES = ApiClient.resourceOf('v1', 'Node');
+
+export interface BatchControllersOptions {
+  clock?: Clock;
+  log: Logger;
+}
+
+export interface BatchControllers {
+  stop(): void;
+}
+
+export async function startBatchAndLifecycleControllers(client: ApiClient, opts: BatchControllersOptions): Promise<BatchControllers> {
+  const clock = opts.clock ?? realClock;
+  const log = opts.log;
+  const pods = new Informer<Pod>(client, PODS);
+  const nodes = new Informer<Node>(client, NODES);
+  const podsByOwner = new OwnerIndex(pods);
+
+  const job = new JobController({ client, pods, podsByOwner, clock, log: log.child('job') });
+  const ttl = new TtlAfterFinishedController(client, job.jobs, clock, log.child('ttl-after-finished'));
+
+  const stops: (() => void)[] = [];
+  const stop = () => {
+    for (const s of stops.reverse()) s();
+    stops.length = 0;
+  };
+  try {
+    pods.start();
+    nodes.start();
+    stops.push(() => pods.stop(), () => nodes.stop());
+    await Promise.all([pods.synced, nodes.synced]);
+    await job.start();
+    stops.push(() => job.stop());
+    ttl.start();
+    stops.push(() => ttl.stop());
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  return { stop };
+}
