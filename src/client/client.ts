@@ -141,8 +141,14 @@ export class ApiClient {
   /** Streams watch events until stopped or the server ends the stream. */
   watch<T>(path: string, query: RequestOptions['query'], onEvent: (e: WatchEventOf<T>) => void): WatchStream {
     const controller = new AbortController();
+    // Once the whole response has arrived (`complete`, possibly before its events are read), its
+    // keep-alive socket is back in the agent's pool: aborting then would destroy that idle socket
+    // with an AbortError no one listens for, an uncaught exception. Stop delivering instead.
+    let response: IncomingMessage | undefined;
+    let stopped = false;
     const done = (async () => {
       const res = await this.open('GET', path, { query: { ...query, watch: 'true' }, signal: controller.signal });
+      response = res;
       if ((res.statusCode ?? 0) >= 300) {
         const chunks: Buffer[] = [];
         for await (const c of res) chunks.push(c as Buffer);
@@ -155,14 +161,20 @@ export class ApiClient {
         while ((nl = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, nl);
           buffered = buffered.slice(nl + 1);
-          if (line.trim()) onEvent(JSON.parse(line) as WatchEventOf<T>);
+          if (line.trim() && !stopped) onEvent(JSON.parse(line) as WatchEventOf<T>);
         }
       }
     })().catch((err: unknown) => {
       if (controller.signal.aborted) return;
       throw err;
     });
-    return { stop: () => controller.abort(), done };
+    return {
+      stop: () => {
+        stopped = true;
+        if (!response?.complete) controller.abort();
+      },
+      done,
+    };
   }
 
   /** The resource for an apiVersion/kind. */
