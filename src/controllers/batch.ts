@@ -10,6 +10,7 @@ import type { Logger } from '../util/log.js';
 import { OwnerIndex } from './job/owner-index.js';
 import { JobController } from './job/controller.js';
 import { TtlAfterFinishedController } from './job/ttl-after-finished.js';
+import { GarbageCollector } from './garbage-collector/controller.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
@@ -32,6 +33,7 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
 
   const job = new JobController({ client, pods, podsByOwner, clock, log: log.child('job') });
   const ttl = new TtlAfterFinishedController(client, job.jobs, clock, log.child('ttl-after-finished'));
+  const gc = new GarbageCollector({ client, clock, log: log.child('garbage-collector'), shared: [pods as Informer, nodes as Informer, job.jobs as Informer] });
 
   const stops: (() => void)[] = [];
   const stop = () => {
@@ -47,6 +49,8 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
     stops.push(() => job.stop());
     ttl.start();
     stops.push(() => ttl.stop());
+    await gc.start();
+    stops.push(() => gc.stop());
   } catch (err) {
     stop();
     throw err;
