@@ -215,9 +215,9 @@ export class Registry {
     delete meta.resourceVersion;
     delete meta.deletionTimestamp;
     delete meta.deletionGracePeriodSeconds;
-    if (strategy.generation) meta.generation = 1;
-    else delete meta.generation;
+    delete meta.generation;
     rules.defaults(obj);
+    rules.prepareForCreate(obj);
     await strategy.prepareForCreate(obj, this, ctx);
     if (!meta.name) {
       throw errors.invalid(info.group, info.kind, '', [field.required('metadata.name', 'name or generateName is required')]);
@@ -225,6 +225,7 @@ export class Registry {
     if (info.namespaced) await this.requireActiveNamespace(info, meta.namespace!, meta.name);
     await strategy.admit?.(obj, undefined, this, ctx);
     this.check(info, meta.name, rules.validate(obj));
+    ctx.warnings.push(...rules.warnings(obj));
     this.recordManager(info, undefined, obj, ctx, '');
     if (ctx.dryRun) return obj;
     const key = objectKey(info, meta.namespace ?? '', meta.name);
@@ -335,17 +336,17 @@ export class Registry {
     }
     const rules = rulesFor(next.apiVersion, info.kind);
     rules.defaults(next);
-    if (subresource === 'status') strategy.prepareForStatusUpdate(next, current);
-    else strategy.prepareForUpdate(next, current, subresource);
-    if (strategy.generation) {
-      meta.generation = old.generation ?? 1;
-      if (subresource !== 'status' && specChanged(next, current)) meta.generation = (old.generation ?? 0) + 1;
-    }
+    // A binding handler writes the whole pod itself (spec.nodeName and the PodScheduled condition);
+    // /finalize is the namespace strategy's alone.
+    if (subresource === 'status') rules.prepareForStatusUpdate(next, current);
+    else if (subresource !== 'binding' && subresource !== 'finalize') rules.prepareForUpdate(next, current);
+    strategy.prepareForUpdate?.(next, current, subresource);
     // A binding is the one write that sets spec.nodeName; its own rules ran before it got here.
     const problems =
       subresource === 'status' ? rules.validateStatusUpdate(next, current) : subresource === 'binding' ? [] : rules.validateUpdate(next, current);
     await strategy.admit?.(next, current, this, ctx);
     this.check(info, name, problems);
+    if (!subresource) ctx.warnings.push(...rules.warnings(next));
     this.recordManager(info, current, next, ctx, subresource);
     if (unchanged(next, current)) return current;
     if (ctx.dryRun) return next;
@@ -530,12 +531,6 @@ function withoutVolatile(obj: KubeObject): string {
 
 function unchanged(a: KubeObject, b: KubeObject): boolean {
   return withoutVolatile(a) === withoutVolatile(b);
-}
-
-function specChanged(a: KubeObject, b: KubeObject): boolean {
-  const { metadata: _a, status: _sa, ...restA } = a;
-  const { metadata: _b, status: _sb, ...restB } = b;
-  return JSON.stringify(restA) !== JSON.stringify(restB);
 }
 
 export function parseRevision(rv: string): number {

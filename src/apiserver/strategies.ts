@@ -5,22 +5,21 @@
 import type { KubeObject, Pod } from '../api/types.js';
 import type { ResourceInfo } from '../api/resources.js';
 import { errors, field } from '../api/errors.js';
-import { computeQoSClass } from '../api/qos.js';
 import { admitPod } from '../api/admission/index.js';
 import { prepareJobForCreate } from '../api/defaults/workloads.js';
-import { prepareNamespaceForCreate } from '../api/defaults/core.js';
 import type { DeleteOptions, Registry, WriteContext } from './registry.js';
 import { ipToNumber } from './allocators.js';
 
+/**
+ * What the registry does beyond the kind's rules (src/api/rules.ts: defaults, status and generation
+ * handling, validation): allocation, graceful deletion, finalization, admission.
+ */
 export interface Strategy {
-  /** metadata.generation is kept and bumped on spec changes. */
-  generation: boolean;
   /** PUT/PATCH on a missing object creates it. */
   allowCreateOnUpdate: boolean;
   prepareForCreate(obj: KubeObject, registry: Registry, ctx: WriteContext): Promise<void> | void;
-  /** Update of the main resource (or a subresource other than status). */
-  prepareForUpdate(next: KubeObject, current: KubeObject, subresource: string): void;
-  prepareForStatusUpdate(next: KubeObject, current: KubeObject): void;
+  /** Update of the main resource or a subresource other than status, after the kind's rules. */
+  prepareForUpdate?(next: KubeObject, current: KubeObject, subresource: string): void;
   /** Grace period for DELETE, or undefined when the kind is deleted at once. */
   gracePeriod(obj: KubeObject, options: DeleteOptions): number | undefined;
   beginGracefulDelete?(obj: KubeObject): void;
@@ -33,55 +32,19 @@ export interface Strategy {
   afterFailedCreate?(obj: KubeObject, registry: Registry): Promise<void>;
 }
 
-const keepStatus = (next: KubeObject, current: KubeObject) => {
-  if (current.status === undefined) delete next.status;
-  else next.status = current.status;
-};
-
-/** A /status write changes only the status: spec and metadata stay as stored (but labels/annotations may change). */
-const keepAllButStatus = (next: KubeObject, current: KubeObject) => {
-  const status = next.status;
-  const { labels, annotations, managedFields } = next.metadata;
-  for (const k of Object.keys(next)) delete next[k];
-  Object.assign(next, structuredClone(current));
-  next.metadata.labels = labels;
-  next.metadata.annotations = annotations;
-  next.metadata.managedFields = managedFields;
-  if (labels === undefined) delete next.metadata.labels;
-  if (annotations === undefined) delete next.metadata.annotations;
-  if (status === undefined) delete next.status;
-  else next.status = status;
-};
-
 const base: Strategy = {
-  generation: false,
   allowCreateOnUpdate: false,
   prepareForCreate() {},
-  prepareForUpdate() {},
-  prepareForStatusUpdate: keepAllButStatus,
   gracePeriod: () => undefined,
   removeWhenFinalized: () => true,
 };
 
-/** Kinds with a status subresource: the main resource cannot change status, and create starts empty. */
-const withStatus = (overrides: Partial<Strategy> = {}): Strategy => ({
+const podStrategy: Strategy = {
   ...base,
   prepareForCreate(obj) {
-    obj.status = {};
-  },
-  prepareForUpdate: keepStatus,
-  ...overrides,
-});
-
-const workload = (overrides: Partial<Strategy> = {}): Strategy => withStatus({ generation: true, ...overrides });
-
-const podStrategy: Strategy = withStatus({
-  generation: true,
-  prepareForCreate(obj) {
     const pod = obj as Pod;
-    pod.status = { phase: 'Pending', qosClass: computeQoSClass(pod) };
     if (pod.spec.schedulingGates?.length) {
-      pod.status.conditions = [
+      (pod.status ??= {}).conditions = [
         {
           type: 'PodScheduled',
           status: 'False',
@@ -113,25 +76,20 @@ const podStrategy: Strategy = withStatus({
     });
     if (result) throw result;
   },
-});
+};
 
 const namespaceStrategy: Strategy = {
   ...base,
-  prepareForCreate: prepareNamespaceForCreate,
+  /** /finalize changes spec.finalizers only (the kind's rules keep them on every other update). */
   prepareForUpdate(next, current, subresource) {
-    keepStatus(next, current);
-    const spec = (current.spec ?? {}) as Record<string, unknown>;
-    if (subresource === 'finalize') {
-      const finalizers = (next.spec as { finalizers?: string[] } | undefined)?.finalizers;
-      const keep = structuredClone(current);
-      keep.spec = { ...spec, finalizers: finalizers ?? [] };
-      if (!finalizers?.length) delete (keep.spec as Record<string, unknown>).finalizers;
-      keep.metadata.managedFields = next.metadata.managedFields;
-      for (const k of Object.keys(next)) delete next[k];
-      Object.assign(next, keep);
-    } else {
-      next.spec = structuredClone(spec);
-    }
+    if (subresource !== 'finalize') return;
+    const finalizers = (next.spec as { finalizers?: string[] } | undefined)?.finalizers;
+    const keep = structuredClone(current);
+    keep.spec = { ...(current.spec as object), finalizers: finalizers ?? [] };
+    if (!finalizers?.length) delete (keep.spec as Record<string, unknown>).finalizers;
+    keep.metadata.managedFields = next.metadata.managedFields;
+    for (const k of Object.keys(next)) delete next[k];
+    Object.assign(next, keep);
   },
   deferDeletion(obj) {
     const finalizers = (obj.spec as { finalizers?: string[] } | undefined)?.finalizers;
@@ -164,9 +122,9 @@ function needsNodePorts(spec: ServiceSpec): boolean {
   return spec.type === 'NodePort' || spec.type === 'LoadBalancer';
 }
 
-const serviceStrategy: Strategy = withStatus({
+const serviceStrategy: Strategy = {
+  ...base,
   async prepareForCreate(obj, registry) {
-    obj.status = { loadBalancer: {} };
     const spec = (obj.spec ??= {}) as ServiceSpec;
     const allocators = registry.allocators;
     const owner = serviceOwner(obj);
@@ -212,24 +170,9 @@ const serviceStrategy: Strategy = withStatus({
       }
     }
   },
-  prepareForUpdate(next, current) {
-    keepStatus(next, current);
-    const spec = (next.spec ??= {}) as ServiceSpec;
-    const old = (current.spec ?? {}) as ServiceSpec;
-    // A replacement that leaves allocated values out keeps them, as Kubernetes does.
-    if (spec.clusterIP === undefined && old.clusterIP !== undefined) spec.clusterIP = old.clusterIP;
-    if (spec.clusterIPs === undefined && old.clusterIPs !== undefined) spec.clusterIPs = old.clusterIPs;
-    if (needsNodePorts(spec) && needsNodePorts(old)) {
-      for (const p of spec.ports ?? []) {
-        if (p.nodePort) continue;
-        const match = old.ports?.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === (p.protocol ?? 'TCP'));
-        if (match?.nodePort) p.nodePort = match.nodePort;
-      }
-    }
-  },
   afterDelete: (obj, registry) => releaseService(obj, registry),
   afterFailedCreate: (obj, registry) => releaseService(obj, registry),
-});
+};
 
 async function releaseService(obj: KubeObject, registry: Registry): Promise<void> {
   const spec = (obj.spec ?? {}) as ServiceSpec;
@@ -240,16 +183,11 @@ async function releaseService(obj: KubeObject, registry: Registry): Promise<void
   for (const p of spec.ports ?? []) if (p.nodePort) await registry.allocators.nodePorts.release(String(p.nodePort), owner);
 }
 
-const jobStrategy: Strategy = workload({
+const jobStrategy: Strategy = {
+  ...base,
   prepareForCreate(obj) {
-    obj.status = {};
     prepareJobForCreate(obj, obj.metadata.uid!);
   },
-});
-
-const nodeStrategy: Strategy = {
-  ...base,
-  prepareForUpdate: keepStatus,
 };
 
 const createOnUpdate: Strategy = { ...base, allowCreateOnUpdate: true };
@@ -258,16 +196,10 @@ const byResource: Record<string, Strategy> = {
   'core/pods': podStrategy,
   'core/namespaces': namespaceStrategy,
   'core/services': serviceStrategy,
-  'core/nodes': nodeStrategy,
   'core/endpoints': createOnUpdate,
   'core/events': createOnUpdate,
   'events.k8s.io/events': createOnUpdate,
-  'apps/deployments': workload(),
-  'apps/replicasets': workload(),
-  'apps/daemonsets': workload(),
   'batch/jobs': jobStrategy,
-  'batch/cronjobs': workload(),
-  'policy/poddisruptionbudgets': workload(),
 };
 
 export function strategyFor(info: ResourceInfo): Strategy {

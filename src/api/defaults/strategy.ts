@@ -48,15 +48,24 @@ export function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
   }
 }
 
-/** Update through /status: the spec (and, for pods, owner references) stay as stored. */
+/**
+ * Update through /status: only the status changes, and labels and annotations (as Kubernetes'
+ * ResetObjectMetaForStatus allows); spec and the rest of metadata stay as stored.
+ */
 export function prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
-  if (old.spec === undefined) delete obj.spec;
-  else obj.spec = old.spec;
-  obj.metadata.generation = old.metadata.generation;
-  if (kindKey(obj) === 'v1/Pod') {
-    if (old.metadata.ownerReferences === undefined) delete obj.metadata.ownerReferences;
-    else obj.metadata.ownerReferences = old.metadata.ownerReferences;
-  }
+  const status = obj.status;
+  const { labels, annotations, managedFields } = obj.metadata;
+  for (const k of Object.keys(obj)) delete obj[k];
+  Object.assign(obj, structuredClone(old));
+  const meta = obj.metadata;
+  if (labels === undefined) delete meta.labels;
+  else meta.labels = labels;
+  if (annotations === undefined) delete meta.annotations;
+  else meta.annotations = annotations;
+  if (managedFields === undefined) delete meta.managedFields;
+  else meta.managedFields = managedFields;
+  if (status === undefined) delete obj.status;
+  else obj.status = status;
 }
 
 /**
