@@ -3,8 +3,8 @@
 // without --kubelet-certificate-authority) and accepts only clients of the cluster's CA.
 
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { ApiClient } from '../client/client.js';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { ApiClient, type ClientConfig } from '../client/client.js';
 import { loadKubeconfig } from '../client/kubeconfig.js';
 import { createCa, issueCertificate } from '../apiserver/pki.js';
 import { realClock } from '../util/clock.js';
@@ -14,8 +14,8 @@ import { createProcessNode } from './process-node.js';
 import { requestServiceAccountToken } from './tokens.js';
 
 export interface StandaloneAgentOptions {
-  kubeconfig: string;
-  context?: string;
+  /** How to reach the API: a kubeconfig (and context), or a server URL with a bearer token and CA file. */
+  connection: { kubeconfig: string; context?: string } | { server: string; token: string; caFile: string };
   nodeName: string;
   dataDir: string;
   /** The node's address: where the agent listens and what the Node reports as InternalIP. */
@@ -26,7 +26,9 @@ export interface StandaloneAgentOptions {
 }
 
 export async function startStandaloneAgent(opts: StandaloneAgentOptions): Promise<{ stop(): Promise<void> }> {
-  const config = loadKubeconfig(opts.kubeconfig, opts.context);
+  const c = opts.connection;
+  const config: ClientConfig =
+    'kubeconfig' in c ? loadKubeconfig(c.kubeconfig, c.context) : { server: c.server, token: c.token, ca: readFileSync(c.caFile, 'utf8') };
   const client = new ApiClient({ ...config, userAgent: `k8ts-agent/${opts.nodeName}` });
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const processNode = await createProcessNode({ dataDir: opts.dataDir, podCIDR: opts.podCIDR });

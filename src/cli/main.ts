@@ -30,6 +30,8 @@ Flags for up and server:
 Flags for agent:
   --kubeconfig FILE         how to reach the cluster (default $KUBECONFIG or ~/.kube/config)
   --context NAME            the kubeconfig context (default: its current context)
+  --server URL --token T --certificate-authority FILE
+                            or: the API server, a bearer token and the cluster's CA certificate
   --node-name NAME          the node's name (default: the host name)
   --address ADDR            the node's address: the agent listens there (default 127.0.0.1)
   --port PORT               the agent's HTTPS port (default 10250)
@@ -103,6 +105,9 @@ async function runAgent(args: string[]): Promise<void> {
     options: {
       kubeconfig: { type: 'string' },
       context: { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      'certificate-authority': { type: 'string' },
       'node-name': { type: 'string' },
       address: { type: 'string', default: '127.0.0.1' },
       port: { type: 'string', default: '10250' },
@@ -117,9 +122,14 @@ async function runAgent(args: string[]): Promise<void> {
   const format = values['log-format'];
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --log-format ${format}: use text or json`);
   const log = createLogger(format as LogFormat);
+  const direct = values.server !== undefined || values.token !== undefined;
+  if (direct && (!values.server || !values.token || !values['certificate-authority'])) {
+    throw new UsageError('--server, --token and --certificate-authority go together');
+  }
   const agent = await startStandaloneAgent({
-    kubeconfig: values.kubeconfig ?? userKubeconfigPath(),
-    ...(values.context ? { context: values.context } : {}),
+    connection: direct
+      ? { server: values.server!, token: values.token!, caFile: values['certificate-authority']! }
+      : { kubeconfig: values.kubeconfig ?? userKubeconfigPath(), ...(values.context ? { context: values.context } : {}) },
     nodeName: values['node-name'] ?? defaultNodeName(),
     dataDir: values['data-dir'] ?? join(defaultDataDir(), 'agent'),
     address: values.address,
