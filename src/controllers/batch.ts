@@ -11,6 +11,10 @@ import { OwnerIndex } from './job/owner-index.js';
 import { JobController } from './job/controller.js';
 import { TtlAfterFinishedController } from './job/ttl-after-finished.js';
 import { GarbageCollector } from './garbage-collector/controller.js';
+import { PodsByNode } from './node-lifecycle/pods-by-node.js';
+import { NodeLifecycleController } from './node-lifecycle/controller.js';
+import { TaintEvictionController } from './node-lifecycle/taint-eviction.js';
+import { PodGcController } from './podgc/controller.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
@@ -18,6 +22,8 @@ const NODES = ApiClient.resourceOf('v1', 'Node');
 export interface BatchControllersOptions {
   clock?: Clock;
   log: Logger;
+  /** Terminated pods kept before pod GC deletes the oldest (default 12500, kube-controller-manager's). */
+  terminatedPodGcThreshold?: number;
 }
 
 export interface BatchControllers {
@@ -30,10 +36,14 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
   const pods = new Informer<Pod>(client, PODS);
   const nodes = new Informer<Node>(client, NODES);
   const podsByOwner = new OwnerIndex(pods);
+  const podsByNode = new PodsByNode(pods);
 
   const job = new JobController({ client, pods, podsByOwner, clock, log: log.child('job') });
   const ttl = new TtlAfterFinishedController(client, job.jobs, clock, log.child('ttl-after-finished'));
   const gc = new GarbageCollector({ client, clock, log: log.child('garbage-collector'), shared: [pods as Informer, nodes as Informer, job.jobs as Informer] });
+  const nodeLifecycle = new NodeLifecycleController({ client, nodes, podsByNode, clock, log: log.child('node-lifecycle') });
+  const taintEviction = new TaintEvictionController({ client, nodes, pods, podsByNode, clock, log: log.child('taint-eviction') });
+  const podGc = new PodGcController({ client, pods, nodes, podsByNode, clock, log: log.child('podgc'), ...(opts.terminatedPodGcThreshold !== undefined ? { terminatedPodThreshold: opts.terminatedPodGcThreshold } : {}) });
 
   const stops: (() => void)[] = [];
   const stop = () => {
@@ -51,6 +61,12 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
     stops.push(() => ttl.stop());
     await gc.start();
     stops.push(() => gc.stop());
+    await nodeLifecycle.start();
+    stops.push(() => nodeLifecycle.stop());
+    taintEviction.start();
+    stops.push(() => taintEviction.stop());
+    podGc.start();
+    stops.push(() => podGc.stop());
   } catch (err) {
     stop();
     throw err;

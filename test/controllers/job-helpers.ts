@@ -22,10 +22,10 @@ export interface ControllerCluster extends TestCluster {
 type T = { after(fn: () => unknown): unknown };
 
 /** A cluster on a fake clock with the batch and lifecycle controllers (if the cluster does not start them). */
-export async function controllerCluster(t: T, options: ClusterOptions = {}, startAt?: number): Promise<ControllerCluster> {
-  const clock = new FakeClock(startAt);
+export async function controllerCluster(t: T, options: ClusterOptions = {}, extra: { terminatedPodGcThreshold?: number } = {}): Promise<ControllerCluster> {
+  const clock = new FakeClock();
   const cluster = await testCluster(t, { store: 'memory', clock, ...options });
-  const controllers = await startBatchAndLifecycleControllers(cluster.client, { clock, log: silentLogger });
+  const controllers = await startBatchAndLifecycleControllers(cluster.client, { clock, log: silentLogger, ...extra });
   t.after(() => controllers.stop());
   return Object.assign(cluster, { clock });
 }
