@@ -15,6 +15,7 @@ import { PodsByNode } from './node-lifecycle/pods-by-node.js';
 import { NodeLifecycleController } from './node-lifecycle/controller.js';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.js';
 import { PodGcController } from './podgc/controller.js';
+import { DisruptionController } from './disruption/controller.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
@@ -44,6 +45,7 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
   const nodeLifecycle = new NodeLifecycleController({ client, nodes, podsByNode, clock, log: log.child('node-lifecycle') });
   const taintEviction = new TaintEvictionController({ client, nodes, pods, podsByNode, clock, log: log.child('taint-eviction') });
   const podGc = new PodGcController({ client, pods, nodes, podsByNode, clock, log: log.child('podgc'), ...(opts.terminatedPodGcThreshold !== undefined ? { terminatedPodThreshold: opts.terminatedPodGcThreshold } : {}) });
+  const disruption = new DisruptionController({ client, pods, clock, log: log.child('disruption') });
 
   const stops: (() => void)[] = [];
   const stop = () => {
@@ -67,6 +69,8 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
     stops.push(() => taintEviction.stop());
     podGc.start();
     stops.push(() => podGc.stop());
+    await disruption.start();
+    stops.push(() => disruption.stop());
   } catch (err) {
     stop();
     throw err;
