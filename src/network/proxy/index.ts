@@ -1,0 +1,2 @@
+export { ServiceProxy, type ServiceProxyOptions } from './proxier.js';
+export { proxyChains } from './names.js';

@@ -1,0 +1,107 @@
+// The proxy's iptables rules as one iptables-restore transaction (the kube-proxy iptables mode,
+// in chains of this cluster's own):
+//
+//   nat  SERVICES   -d <clusterIP> -p <proto> --dport <port> [! -s <podCIDR>] → MARK-MASQ; → KS-<svc port>
+//        SERVICES   dst-type LOCAL → NODEPORTS;  NODEPORTS --dport <nodePort> → MARK-MASQ, → KS-<svc port>
+//        KS-…       one rule per endpoint, `statistic random` with probability 1/(n-i) → KE-<endpoint>
+//        KE-…       -s <endpoint> → MARK-MASQ (hairpin); DNAT --to-destination <ip:port>
+//        POSTROUTING chain: marked → clear the mark, MASQUERADE
+//   filter          ClusterIP / NodePort of a Service without endpoints → REJECT (the client learns at
+//                   once instead of timing out); FORWARD accepts marked and established traffic.
+//
+// Every chain is declared (hence flushed) and rewritten whole; chains of a previous sync that are no
+// longer needed are deleted in the same transaction, so a sync is atomic.
+
+import type { ProxyChains } from './names.js';
+import { endpointChain, servicePortChain } from './names.js';
+import type { ServicePortPlan } from './plan.js';
+
+export const MASQUERADE_MARK = '0x4000';
+
+export interface RenderOptions {
+  /** Traffic from outside this range to a ClusterIP is masqueraded (absent: all of it). */
+  podCIDR?: string;
+}
+
+export interface RenderedRules {
+  text: string;
+  /** The per-service and per-endpoint chains this transaction leaves in place. */
+  chains: Set<string>;
+}
+
+export function renderRules(chains: ProxyChains, plans: ServicePortPlan[], stale: Iterable<string>, options: RenderOptions = {}): RenderedRules {
+  const c = chains;
+  const natChains = [c.services, c.nodePorts, c.markMasquerade, c.postrouting];
+  const nat: string[] = [
+    `-A ${c.markMasquerade} -j MARK --or-mark ${MASQUERADE_MARK}`,
+    `-A ${c.postrouting} -m mark ! --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j RETURN`,
+    `-A ${c.postrouting} -j MARK --xor-mark ${MASQUERADE_MARK}`,
+    `-A ${c.postrouting} -m comment --comment "service traffic requiring SNAT" -j MASQUERADE`,
+  ];
+  const filter: string[] = [
+    `-A ${c.forward} -m mark --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j ACCEPT`,
+    `-A ${c.forward} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+  ];
+  const owned = new Set<string>();
+
+  for (const plan of [...plans].sort((a, b) => a.key.localeCompare(b.key))) {
+    const comment = `-m comment --comment ${quote(plan.key)}`;
+    const match = `-p ${plan.protocol} -m ${plan.protocol}`;
+    if (plan.endpoints.length === 0) {
+      for (const ip of plan.clusterIPs) {
+        filter.push(`-A ${c.rejectServices} ${comment} -d ${ip}/32 ${match} --dport ${plan.port} -j REJECT --reject-with icmp-port-unreachable`);
+      }
+      if (plan.nodePort) {
+        filter.push(`-A ${c.rejectNodePorts} ${comment} -m addrtype --dst-type LOCAL ${match} --dport ${plan.nodePort} -j REJECT --reject-with icmp-port-unreachable`);
+      }
+      continue;
+    }
+    const svcChain = servicePortChain(c, plan.key);
+    owned.add(svcChain);
+    for (const ip of plan.clusterIPs) {
+      const dst = `-d ${ip}/32 ${match} --dport ${plan.port}`;
+      nat.push(`-A ${c.services} ${comment} ${dst}${options.podCIDR ? ` ! -s ${options.podCIDR}` : ''} -j ${c.markMasquerade}`);
+      nat.push(`-A ${c.services} ${comment} ${dst} -j ${svcChain}`);
+    }
+    if (plan.nodePort) {
+      nat.push(`-A ${c.nodePorts} ${comment} ${match} --dport ${plan.nodePort} -j ${c.markMasquerade}`);
+      nat.push(`-A ${c.nodePorts} ${comment} ${match} --dport ${plan.nodePort} -j ${svcChain}`);
+    }
+    const n = plan.endpoints.length;
+    plan.endpoints.forEach((ep, i) => {
+      const target = `${ep.ip}:${ep.port}`;
+      const epChain = endpointChain(c, plan.key, target);
+      owned.add(epChain);
+      const pick = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
+      nat.push(`-A ${svcChain} ${comment}${pick} -j ${epChain}`);
+      nat.push(`-A ${epChain} ${comment} -s ${ep.ip}/32 -j ${c.markMasquerade}`);
+      nat.push(`-A ${epChain} ${comment} ${match} -j DNAT --to-destination ${target}`);
+    });
+  }
+  // NodePorts come last: a ClusterIP that is also a local address must match as a ClusterIP.
+  nat.push(`-A ${c.services} -m comment --comment "node ports" -m addrtype --dst-type LOCAL -j ${c.nodePorts}`);
+
+  const gone = [...stale].filter((chain) => !owned.has(chain));
+  const lines = [
+    '*nat',
+    ...[...natChains, ...owned, ...gone].map((chain) => `:${chain} - [0:0]`),
+    ...nat,
+    ...gone.map((chain) => `-X ${chain}`),
+    'COMMIT',
+    '*filter',
+    ...[c.rejectServices, c.rejectNodePorts, c.forward].map((chain) => `:${chain} - [0:0]`),
+    ...filter,
+    'COMMIT',
+    '',
+  ];
+  return { text: lines.join('\n'), chains: owned };
+}
+
+/** 1/k with enough digits that the choice is uniform (kube-proxy prints 10). */
+function probability(k: number): string {
+  return (1 / k).toFixed(10);
+}
+
+function quote(text: string): string {
+  return `"${text.replace(/["\\]/g, '')}"`;
+}
