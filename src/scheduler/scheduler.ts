@@ -1,175 +1,456 @@
-// The scheduler, an API client: watches pods without a node that name it, filters and scores the
-// ready nodes, binds through pods/binding, and reports Scheduled or FailedScheduling (with the
-// PodScheduled=False condition), retrying unschedulable pods when nodes or pods change.
+// The scheduler, an API client like any other: informers on pods, nodes, namespaces, PDBs and the
+// workload objects behind the default spread; a scheduling queue; one scheduling cycle at a time
+// (PreFilter → Filter → PostFilter/preemption or PreScore → Score → pick) on an incrementally kept
+// cache; and an asynchronous binding through pods/binding. Failures become the PodScheduled=False
+// condition and a FailedScheduling event with Kubernetes' exact message.
 
-import type { Node, Pod } from '../api/types.js';
+import type { KubeObject, Node, Pod, PodCondition } from '../api/types.js';
 import { ApiError } from '../api/errors.js';
+import { labelSelectorFromSpec, type LabelSelector, type LabelSelectorSpec } from '../api/selectors.js';
 import { ApiClient, resourcePath } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { KubeletEventRecorder, type EventSink } from '../kubelet/events.js';
 import { podReference } from '../kubelet/types.js';
 import { rfc3339, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
-import { score, unfitReasons, type NodeInfo } from './filters.js';
+import { SchedulerCache } from './cache.js';
+import { CycleState, Diagnosis, fitErrorMessage, Framework, type Handle, type NodeScore } from './framework.js';
+import type { NodeInfo } from './nodeinfo.js';
+import { Nominator } from './nominator.js';
+import { newPodInfo, type PodInfo } from './podinfo.js';
+import { DefaultPreemption, type PodDisruptionBudget } from './preemption.js';
+import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPodInfo } from './queue.js';
+import { imageLocality } from './plugins/imagelocality.js';
+import { interPodAffinity } from './plugins/interpodaffinity.js';
+import { nodeAffinity } from './plugins/nodeaffinity.js';
+import { nodeName } from './plugins/nodename.js';
+import { nodePorts } from './plugins/nodeports.js';
+import { balancedAllocation, nodeResourcesFit } from './plugins/noderesources.js';
+import { nodeUnschedulable } from './plugins/nodeunschedulable.js';
+import { podTopologySpread } from './plugins/podtopologyspread.js';
+import { taintToleration } from './plugins/tainttoleration.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
-const RETRY_MS = 5000;
+const NAMESPACES = ApiClient.resourceOf('v1', 'Namespace');
+const SERVICES = ApiClient.resourceOf('v1', 'Service');
+const REPLICASETS = ApiClient.resourceOf('apps/v1', 'ReplicaSet');
+const PDBS = ApiClient.resourceOf('policy/v1', 'PodDisruptionBudget');
 
-function isReady(node: Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
+export const ERR_NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
+
+const MIN_FEASIBLE_NODES_TO_FIND = 100;
+const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+const BASE_PERCENTAGE_OF_NODES_TO_SCORE = 50;
+
+export interface SchedulerOptions {
+  queue?: QueueOptions;
+  /** Picks among equally scored nodes; defaults to Math.random (upstream picks at random). */
+  random?: () => number;
 }
 
-function holdsResources(pod: Pod): boolean {
-  return pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+const ALL_NODE_PLUGINS: ClusterEvent = { label: 'NodeAdd', plugins: '*' };
+const set = (...names: string[]) => new Set(names);
+
+/** numFeasibleNodesToFind with the adaptive percentageOfNodesToScore. */
+export function numFeasibleNodesToFind(numAllNodes: number): number {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  const percentage = Math.max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, BASE_PERCENTAGE_OF_NODES_TO_SCORE - Math.trunc(numAllNodes / 125));
+  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.trunc((numAllNodes * percentage) / 100));
+}
+
+function isTerminal(pod: Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+function podKey(pod: Pod): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+/** What a node update may resolve, by the plugins that look at the changed fields. */
+function nodeUpdateEvent(old: Node, node: Node): ClusterEvent | undefined {
+  const plugins = new Set<string>();
+  if (!same(old.status?.allocatable, node.status?.allocatable)) plugins.add('NodeResourcesFit');
+  if (!same(old.metadata.labels, node.metadata.labels)) ['NodeAffinity', 'PodTopologySpread', 'InterPodAffinity', 'NodeResourcesFit'].forEach((p) => plugins.add(p));
+  const ready = (n: Node) => n.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+  if (!same(old.spec?.taints, node.spec?.taints) || ready(old) !== ready(node)) ['TaintToleration', 'PodTopologySpread'].forEach((p) => plugins.add(p));
+  if (!!old.spec?.unschedulable !== !!node.spec?.unschedulable) plugins.add('NodeUnschedulable');
+  if (!same(old.status?.images, node.status?.images)) plugins.add('ImageLocality');
+  return plugins.size ? { label: 'NodeUpdate', plugins } : undefined;
 }
 
 export class Scheduler {
   private readonly pods: Informer<Pod>;
   private readonly nodes: Informer<Node>;
+  private readonly namespaces: Informer<KubeObject>;
+  private readonly services: Informer<KubeObject>;
+  private readonly replicaSets: Informer<KubeObject>;
+  private readonly pdbs: Informer<PodDisruptionBudget>;
   private readonly recorder: KubeletEventRecorder;
-  private readonly queue = new Set<string>();
-  private readonly unschedulable = new Set<string>();
-  private draining = false;
-  private retryTimer: { cancel(): void } | undefined;
+  private readonly cache = new SchedulerCache();
+  private readonly nominator = new Nominator();
+  readonly queue: SchedulingQueue;
+  private readonly framework: Framework;
+  private readonly preemption: DefaultPreemption;
+  private readonly random: () => number;
+  private nextStartNodeIndex = 0;
+  private stopped = false;
+  private loopDone: Promise<void> | undefined;
+  private readonly binding = new Set<Promise<void>>();
 
   constructor(
     private readonly client: ApiClient,
     private readonly clock: Clock,
     eventSink: EventSink,
     private readonly log: Logger,
-    private readonly schedulerName = 'default-scheduler',
+    readonly schedulerName = DEFAULT_SCHEDULER_NAME,
+    options: SchedulerOptions = {},
   ) {
-    this.recorder = new KubeletEventRecorder({ sink: eventSink, clock, component: 'default-scheduler', host: '' });
+    this.recorder = new KubeletEventRecorder({ sink: eventSink, clock, component: schedulerName, host: '' });
+    this.random = options.random ?? Math.random;
+    this.queue = new SchedulingQueue(clock, options.queue);
     this.pods = new Informer<Pod>(client, PODS);
     this.nodes = new Informer<Node>(client, NODES);
-    const consider = (pod: Pod) => {
-      if (this.wants(pod)) this.enqueue(pod);
-    };
-    this.pods.on({
-      add: consider,
-      update: consider,
-      delete: (pod) => {
-        this.queue.delete(key(pod));
-        if (pod.spec.nodeName) this.retryUnschedulable();
-      },
-    });
-    this.nodes.on({ add: () => this.retryUnschedulable(), update: () => this.retryUnschedulable() });
+    this.namespaces = new Informer<KubeObject>(client, NAMESPACES);
+    this.services = new Informer<KubeObject>(client, SERVICES);
+    this.replicaSets = new Informer<KubeObject>(client, REPLICASETS);
+    this.pdbs = new Informer<PodDisruptionBudget>(client, PDBS);
+
+    const handle = this.handle();
+    const affinity = interPodAffinity(handle);
+    const spread = podTopologySpread(handle);
+    // Upstream's default profile order (Filter stops at the first failing plugin) and weights.
+    this.framework = new Framework(
+      [nodeAffinity, spread, affinity],
+      [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, spread, affinity],
+      [taintToleration, nodeAffinity, nodeResourcesFit, spread, affinity, balancedAllocation, imageLocality(handle)],
+    );
+    this.preemption = new DefaultPreemption(this.framework, this.cache, this.nominator, () => this.pdbs.list());
+    this.wireInformers();
   }
 
   async start(): Promise<void> {
-    this.nodes.start();
-    this.pods.start();
-    await Promise.all([this.nodes.synced, this.pods.synced]);
+    for (const i of [this.nodes, this.namespaces, this.services, this.replicaSets, this.pdbs, this.pods] as Informer<KubeObject>[]) i.start();
+    await Promise.all([this.nodes.synced, this.pods.synced, this.namespaces.synced, this.services.synced, this.replicaSets.synced, this.pdbs.synced]);
+    this.queue.run();
+    this.loopDone = this.loop();
   }
 
   stop(): void {
-    this.pods.stop();
-    this.nodes.stop();
-    this.retryTimer?.cancel();
+    this.stopped = true;
+    this.queue.close();
+    for (const i of [this.pods, this.nodes, this.namespaces, this.services, this.replicaSets, this.pdbs] as Informer<KubeObject>[]) i.stop();
+  }
+
+  /** Waits for the scheduling loop and in-flight bindings to finish after stop(). */
+  async drained(): Promise<void> {
+    await this.loopDone;
+    await Promise.allSettled([...this.binding]);
+  }
+
+  private handle(): Handle {
+    return {
+      nodeInfos: () => this.cache.nodeInfos(),
+      nodeInfo: (name) => this.cache.nodeInfo(name),
+      namespaceLabels: (ns) => this.namespaces.get('', ns)?.metadata.labels,
+      namespaces: () => this.namespaces.list().map((n) => ({ name: n.metadata.name!, labels: n.metadata.labels ?? {} })),
+      imageState: (name) => this.cache.imageState(name),
+      defaultSelector: (pod) => this.defaultSelector(pod),
+    };
+  }
+
+  /** helper.DefaultSelector: the selectors of the Services and the owning ReplicaSet, merged. */
+  private defaultSelector(pod: Pod): LabelSelector {
+    const labels = pod.metadata.labels ?? {};
+    const matchLabels: Record<string, string> = {};
+    for (const svc of this.services.list()) {
+      if (svc.metadata.namespace !== pod.metadata.namespace) continue;
+      const sel = (svc.spec as { selector?: Record<string, string> } | undefined)?.selector;
+      if (!sel || !Object.keys(sel).length) continue;
+      if (Object.entries(sel).every(([k, v]) => labels[k] === v)) Object.assign(matchLabels, sel);
+    }
+    const spec: LabelSelectorSpec = { matchLabels, matchExpressions: [] };
+    const owner = pod.metadata.ownerReferences?.find((o) => o.controller);
+    if (owner?.kind === 'ReplicaSet' && owner.apiVersion === 'apps/v1') {
+      const rs = this.replicaSets.get(pod.metadata.namespace ?? '', owner.name);
+      const sel = (rs?.spec as { selector?: LabelSelectorSpec } | undefined)?.selector;
+      if (sel) {
+        Object.assign(matchLabels, sel.matchLabels ?? {});
+        spec.matchExpressions!.push(...(sel.matchExpressions ?? []));
+      }
+    }
+    try {
+      return labelSelectorFromSpec(spec);
+    } catch {
+      return labelSelectorFromSpec({});
+    }
   }
 
   private wants(pod: Pod): boolean {
-    return !pod.spec.nodeName && !pod.metadata.deletionTimestamp && (pod.spec.schedulerName ?? 'default-scheduler') === this.schedulerName && !pod.spec.schedulingGates?.length;
+    return (
+      !pod.spec.nodeName &&
+      !pod.metadata.deletionTimestamp &&
+      !isTerminal(pod) &&
+      (pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME) === this.schedulerName &&
+      !pod.spec.schedulingGates?.length
+    );
   }
 
-  private enqueue(pod: Pod): void {
-    this.queue.add(key(pod));
-    void this.drain();
+  private wireInformers(): void {
+    this.pods.on({
+      add: (pod) => this.onPod(pod, undefined),
+      update: (pod, old) => this.onPod(pod, old),
+      delete: (pod) => {
+        const key = podKey(pod);
+        this.queue.delete(key);
+        this.nominator.remove(key);
+        if (this.cache.removePod(key)) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+      },
+    });
+    this.nodes.on({
+      add: (node) => {
+        this.cache.setNode(node);
+        this.queue.onEvent(ALL_NODE_PLUGINS);
+      },
+      update: (node, old) => {
+        this.cache.setNode(node);
+        const e = nodeUpdateEvent(old, node);
+        if (e) this.queue.onEvent(e);
+      },
+      delete: (node) => {
+        this.cache.removeNode(node.metadata.name!);
+        this.queue.onEvent({ label: 'NodeDelete', plugins: set('PodTopologySpread') });
+      },
+    });
+    const nsEvent = { label: 'NamespaceChange', plugins: set('InterPodAffinity') };
+    this.namespaces.on({ add: () => this.queue.onEvent(nsEvent), update: (ns, old) => !same(ns.metadata.labels, old.metadata.labels) && this.queue.onEvent(nsEvent) });
   }
 
-  private retryUnschedulable(): void {
-    for (const k of this.unschedulable) this.queue.add(k);
-    this.unschedulable.clear();
-    void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      while (this.queue.size) {
-        const k = this.queue.values().next().value as string;
-        this.queue.delete(k);
-        const [ns, name] = k.split('/') as [string, string];
-        const pod = this.pods.get(ns, name);
-        if (pod && this.wants(pod)) await this.scheduleOne(pod);
+  private onPod(pod: Pod, old: Pod | undefined): void {
+    const key = podKey(pod);
+    if (pod.spec.nodeName) {
+      this.queue.delete(key);
+      this.nominator.remove(key);
+      const wasCounted = this.cache.nodeOf(key) !== undefined && !this.cache.isAssumed(key);
+      const pi = this.cache.setPod(pod);
+      if (!pi) {
+        if (wasCounted || this.cache.nodeOf(key) === undefined) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+      } else if (!old?.spec.nodeName) {
+        this.queue.onEvent({ label: 'AssignedPodAdd', plugins: set('InterPodAffinity', 'PodTopologySpread') });
+      } else if (!same(old.metadata.labels, pod.metadata.labels) || !!old.metadata.deletionTimestamp !== !!pod.metadata.deletionTimestamp) {
+        this.queue.onEvent({ label: 'AssignedPodUpdate', plugins: set('InterPodAffinity', 'PodTopologySpread') });
       }
-    } finally {
-      this.draining = false;
+      return;
     }
+    if (!this.wants(pod)) {
+      this.queue.delete(key);
+      this.nominator.remove(key);
+      return;
+    }
+    const pi = newPodInfo(pod);
+    this.nominator.observe(pi);
+    const changed = !old || !same(old.spec, pod.spec) || !same(old.metadata.labels, pod.metadata.labels) || !same(old.metadata.annotations, pod.metadata.annotations);
+    this.queue.addOrUpdate(pi, changed);
   }
 
-  private nodeInfos(): NodeInfo[] {
-    const byNode = new Map<string, Pod[]>();
-    for (const p of this.pods.list()) {
-      if (!p.spec.nodeName || !holdsResources(p)) continue;
-      let list = byNode.get(p.spec.nodeName);
-      if (!list) byNode.set(p.spec.nodeName, (list = []));
-      list.push(p);
-    }
-    return this.nodes.list().map((node) => ({ node, pods: byNode.get(node.metadata.name!) ?? [] }));
-  }
-
-  private async scheduleOne(pod: Pod): Promise<void> {
-    const infos = this.nodeInfos();
-    const counts = new Map<string, number>();
-    let best: { info: NodeInfo; score: number } | undefined;
-    for (const info of infos) {
-      const reasons = isReady(info.node) ? unfitReasons(pod, info) : ["node(s) had untolerated taint {node.kubernetes.io/not-ready: }"];
-      if (reasons.length) {
-        for (const r of reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
-        continue;
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      const q = await this.queue.pop();
+      if (!q || this.stopped) break;
+      try {
+        this.scheduleOne(q);
+      } catch (err) {
+        this.log.error('scheduling cycle failed', { pod: q.podInfo.key, error: (err as Error).stack ?? String(err) });
+        this.queue.addUnschedulable(q, new Set(), true);
       }
-      const s = score(pod, info);
-      if (!best || s > best.score) best = { info, score: s };
+      // Let informer events in between cycles.
+      await new Promise((r) => setImmediate(r));
     }
-    if (!best) return this.reportUnschedulable(pod, infos.length, counts);
-    const nodeName = best.info.node.metadata.name!;
+  }
+
+  /** One scheduling cycle for the pod at the head of the queue. */
+  scheduleOne(q: QueuedPodInfo): void {
+    const pi = q.podInfo;
+    const pod = pi.pod;
+    if (!this.wants(pod) || this.cache.nodeOf(pi.key)) {
+      this.queue.done(pi.key);
+      return;
+    }
+    const nodes = this.cache.nodeInfos();
+    if (!nodes.length) {
+      this.recordFailure(pi, 'SchedulerError', ERR_NO_NODES_AVAILABLE, undefined);
+      this.queue.addUnschedulable(q, new Set(), true);
+      return;
+    }
+    const state = new CycleState();
+    const diagnosis = new Diagnosis();
+    const feasible = this.findFeasible(state, pi, nodes, diagnosis);
+    if (!feasible.length) return this.failUnschedulable(q, state, diagnosis, nodes.length);
+    const host = feasible.length === 1 ? feasible[0]!.name : this.selectHost(this.framework.runScores(state, pi, feasible));
+    this.cache.assume(pi, host);
+    this.nominator.remove(pi.key);
+    const binding = this.bind(q, host).finally(() => this.binding.delete(binding));
+    this.binding.add(binding);
+  }
+
+  private findFeasible(state: CycleState, pi: PodInfo, nodes: NodeInfo[], diagnosis: Diagnosis): NodeInfo[] {
+    const pre = this.framework.runPreFilters(state, pi, nodes);
+    if (pre.status) {
+      diagnosis.absent = pre.status;
+      diagnosis.preFilterMsg = pre.status.reasons.join(', ');
+      if (pre.status.plugin) diagnosis.unschedulablePlugins.add(pre.status.plugin);
+      return [];
+    }
+    // A node nominated by an earlier preemption is tried first.
+    const nominated = pi.pod.status?.nominatedNodeName;
+    if (nominated) {
+      const info = this.cache.nodeInfo(nominated);
+      if (info && (!pre.nodeNames || pre.nodeNames.has(nominated)) && !this.framework.runFiltersWithNominatedPods(state, pi, info, this.nominator)) return [info];
+    }
+    let candidates = nodes;
+    if (pre.nodeNames) {
+      candidates = nodes.filter((n) => pre.nodeNames!.has(n.name));
+      diagnosis.absent = { code: 'UnschedulableAndUnresolvable', reasons: [`node(s) didn't satisfy plugin(s) [${[...pre.pluginsWithNodes].sort().join(' ')}]`] };
+      pre.pluginsWithNodes.forEach((p) => diagnosis.unschedulablePlugins.add(p));
+    }
+    const want = numFeasibleNodesToFind(candidates.length);
+    const feasible: NodeInfo[] = [];
+    let processed = 0;
+    const start = candidates === nodes ? this.nextStartNodeIndex % candidates.length : 0;
+    for (let i = 0; i < candidates.length && feasible.length < want; i++) {
+      const node = candidates[(start + i) % candidates.length]!;
+      processed++;
+      const s = this.framework.runFiltersWithNominatedPods(state, pi, node, this.nominator);
+      if (s) diagnosis.record(node.name, s);
+      else feasible.push(node);
+    }
+    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % nodes.length;
+    return feasible;
+  }
+
+  /** selectHost: the highest total score, ties broken at random (reservoir sampling). */
+  private selectHost(scores: NodeScore[]): string {
+    let best = scores[0]!;
+    let ties = 1;
+    for (let i = 1; i < scores.length; i++) {
+      const s = scores[i]!;
+      if (s.score > best.score) {
+        best = s;
+        ties = 1;
+      } else if (s.score === best.score) {
+        ties++;
+        if (this.random() * ties < 1) best = s;
+      }
+    }
+    return best.name;
+  }
+
+  private failUnschedulable(q: QueuedPodInfo, state: CycleState, diagnosis: Diagnosis, numAllNodes: number): void {
+    const pi = q.podInfo;
+    const outcome = this.preemption.preempt(state, pi, diagnosis, numAllNodes);
+    diagnosis.postFilterMsg = outcome.message;
+    let nominated = outcome.nominatedNodeName;
+    if (outcome.candidate) {
+      nominated = outcome.candidate.node;
+      this.nominator.set(pi, nominated);
+      this.evict(pi, outcome.candidate.node, outcome.candidate.victims);
+    } else if (nominated === '') {
+      this.nominator.remove(pi.key);
+    }
+    this.recordFailure(pi, 'Unschedulable', fitErrorMessage(numAllNodes, diagnosis), nominated);
+    this.queue.addUnschedulable(q, diagnosis.unschedulablePlugins);
+  }
+
+  /** prepareCandidate: DisruptionTarget condition, delete, Preempted event; lower nominees on the node lose their nomination. */
+  private evict(preemptor: PodInfo, node: string, victims: PodInfo[]): void {
+    for (const v of victims) {
+      const victim = v.pod;
+      const work = (async () => {
+        const condition: PodCondition = {
+          type: 'DisruptionTarget',
+          status: 'True',
+          lastTransitionTime: rfc3339(this.clock.now()),
+          reason: 'PreemptionByScheduler',
+          message: `${preemptor.pod.spec.schedulerName ?? DEFAULT_SCHEDULER_NAME}: preempting to accommodate a higher priority pod`,
+        };
+        try {
+          await this.client.patch(PODS, victim.metadata.namespace!, victim.metadata.name!, { status: { conditions: [condition] } }, 'strategic', 'status');
+          await this.client.delete(PODS, victim.metadata.namespace!, victim.metadata.name!);
+          this.recorder.event(podReference(victim), 'Normal', 'Preempted', `Preempted by pod ${preemptor.pod.metadata.uid} on node ${node}`);
+        } catch (err) {
+          if (!(err instanceof ApiError && err.code === 404)) this.log.warn('preemption failed', { victim: v.key, error: (err as Error).message });
+        }
+      })();
+      const tracked = work.finally(() => this.binding.delete(tracked));
+      this.binding.add(tracked);
+    }
+    for (const other of this.nominator.nominatedFor(node)) {
+      if (other.key === preemptor.key || other.priority >= preemptor.priority) continue;
+      this.nominator.remove(other.key);
+      void this.client
+        .patch(PODS, other.pod.metadata.namespace!, other.pod.metadata.name!, { status: { nominatedNodeName: null } }, 'merge', 'status')
+        .catch(() => undefined);
+    }
+  }
+
+  private async bind(q: QueuedPodInfo, nodeName: string): Promise<void> {
+    const pod = q.podInfo.pod;
     try {
       await this.client.request('POST', `${resourcePath(PODS, pod.metadata.namespace, pod.metadata.name)}/binding`, {
-        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+        body: {
+          apiVersion: 'v1',
+          kind: 'Binding',
+          metadata: { name: pod.metadata.name, namespace: pod.metadata.namespace, uid: pod.metadata.uid },
+          target: { apiVersion: 'v1', kind: 'Node', name: nodeName },
+        },
       });
       this.recorder.event(podReference(pod), 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${nodeName}`);
+      this.queue.done(q.podInfo.key);
     } catch (err) {
-      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) return;
-      this.log.warn('binding failed', { pod: key(pod), error: (err as Error).message });
-      this.unschedulable.add(key(pod));
-      this.scheduleRetry();
+      this.cache.forget(q.podInfo.key);
+      this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+      if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
+        this.queue.done(q.podInfo.key);
+        return;
+      }
+      if (this.stopped) return;
+      const message = (err as Error).message;
+      this.log.warn('binding failed', { pod: q.podInfo.key, error: message });
+      this.recordFailure(q.podInfo, 'SchedulerError', `running Bind plugin "DefaultBinder": ${message}`, undefined);
+      this.queue.addUnschedulable(q, new Set(), true);
     }
   }
 
-  private async reportUnschedulable(pod: Pod, nodeCount: number, counts: Map<string, number>): Promise<void> {
-    const parts = [...counts.entries()].map(([reason, n]) => `${n} ${reason}`).sort();
-    const message =
-      nodeCount === 0
-        ? 'no nodes available to schedule pods'
-        : `0/${nodeCount} nodes are available: ${parts.join(', ')}. preemption: 0/${nodeCount} nodes are available: ${nodeCount} Preemption is not helpful for scheduling.`;
-    this.unschedulable.add(key(pod));
-    this.scheduleRetry();
-    const existing = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (existing?.status === 'False' && existing.reason === 'Unschedulable' && existing.message === message) return;
+  /** The FailedScheduling event and the PodScheduled=False condition (with nominatedNodeName). */
+  private recordFailure(pi: PodInfo, reason: 'Unschedulable' | 'SchedulerError', message: string, nominated: string | undefined): void {
+    const pod = pi.pod;
     this.recorder.event(podReference(pod), 'Warning', 'FailedScheduling', message);
-    try {
-      await this.client.patch(PODS, pod.metadata.namespace!, pod.metadata.name!, {
-        status: {
-          conditions: [{ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: rfc3339(this.clock.now()), reason: 'Unschedulable', message }],
-        },
-      }, 'strategic', 'status');
-    } catch (err) {
-      if (!(err instanceof ApiError && err.code === 404)) this.log.warn('status update failed', { pod: key(pod), error: (err as Error).message });
-    }
+    const existing = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const nnnChanges = nominated !== undefined && (pod.status?.nominatedNodeName ?? '') !== nominated;
+    if (existing?.status === 'False' && existing.reason === reason && existing.message === message && !nnnChanges) return;
+    const condition: PodCondition = {
+      type: 'PodScheduled',
+      status: 'False',
+      lastProbeTime: null,
+      lastTransitionTime: existing?.status === 'False' && existing.lastTransitionTime ? existing.lastTransitionTime : rfc3339(this.clock.now()),
+      reason,
+      message,
+    };
+    const status: Record<string, unknown> = { conditions: [condition] };
+    if (nnnChanges) status.nominatedNodeName = nominated || null;
+    void this.client.patch(PODS, pod.metadata.namespace!, pod.metadata.name!, { status }, 'strategic', 'status').catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 404)) this.log.warn('status update failed', { pod: pi.key, error: (err as Error).message });
+    });
   }
 
-  private scheduleRetry(): void {
-    if (this.retryTimer) return;
-    this.retryTimer = this.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      this.retryUnschedulable();
-    }, RETRY_MS);
+  /** For tests and benchmarks: the node a pod is accounted on (bound or assumed). */
+  nodeOf(namespace: string, name: string): string | undefined {
+    return this.cache.nodeOf(`${namespace}/${name}`);
   }
 }
 
-function key(pod: Pod): string {
-  return `${pod.metadata.namespace}/${pod.metadata.name}`;
-}
