@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseAllDocuments } from 'yaml';
 import { ApiError, errors } from '../api/errors.js';
 import { decodeKubernetesProtobuf } from '../api/protobuf/index.js';
+import { goJsonSyntaxError, summarizeBody } from './go-json.js';
 
 /** Kubernetes' default limit on a request body (3 MiB). */
 export const MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -39,10 +40,22 @@ export function mediaType(contentType: string | undefined): string {
 
 const objectTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
-/** Decodes a create/update body (JSON, YAML or protobuf) into an object. */
-export function decodeObjectBody(body: Buffer, contentType: string | undefined): unknown {
+/**
+ * Decodes a create/update body (JSON, YAML or protobuf) into an object. With the `kind` the
+ * endpoint expects, malformed JSON is refused as Kubernetes' decoder refuses it: Go's syntax
+ * error and a summary of the body.
+ */
+export function decodeObjectBody(body: Buffer, contentType: string | undefined, kind?: string): unknown {
   const type = mediaType(contentType) || 'application/json';
   if (type === 'application/vnd.kubernetes.protobuf') return decodeKubernetesProtobuf(body);
+  if (type === 'application/json' && kind) {
+    const syntax = goJsonSyntaxError(body);
+    if (syntax !== undefined) {
+      throw errors.badRequest(
+        `the object provided is unrecognized (must be of type ${kind}): couldn't get version/kind; json parse error: ${syntax} (${summarizeBody(body)})`,
+      );
+    }
+  }
   if (type === 'application/json') return parseJson(body);
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') return parseYaml(body);
   throw errors.unsupportedMediaType(type, objectTypes);

@@ -8,7 +8,7 @@ import { groupVersion, type ResourceInfo } from '../api/resources.js';
 import { errors } from '../api/errors.js';
 import { parseFieldSelector, parseLabelSelector } from '../api/selectors.js';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, patchTypeFor, serverSideApply } from '../api/patch/index.js';
-import { findUnknownFields, strictDecodingError } from '../api/schema/index.js';
+import { findUnknownFields, pruneUnknownFields, strictDecodingError } from '../api/schema/index.js';
 import { toTable, type IncludeObject } from '../api/tables/index.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from '../api/event-versions.js';
 import { addWarnings, decodeObjectBody, parseAccept, parseJson, parseYaml, readBody, sendJson, mediaType } from './http.js';
@@ -58,7 +58,10 @@ function checkTypeMeta(info: ResourceInfo, obj: unknown): KubeObject {
     throw errors.badRequest(`the API version in the data (${o.apiVersion}) does not match the expected API version (${expected})`);
   }
   if (o.kind !== kind) {
-    throw errors.badRequest(`${o.kind} in version "${o.apiVersion ?? expected}" cannot be handled as a ${kind}: no kind "${o.kind}" is registered for version "${expected}"`);
+    // Kubernetes names the version alone first, then the group/version and the scheme's call site.
+    throw errors.badRequest(
+      `${o.kind} in version "${info.version}" cannot be handled as a ${kind}: no kind "${o.kind}" is registered for version "${expected}" in scheme "k8s.io/kubernetes/pkg/api/legacyscheme/scheme.go:30"`,
+    );
   }
   if (o.metadata !== undefined && (typeof o.metadata !== 'object' || o.metadata === null || Array.isArray(o.metadata))) {
     throw errors.badRequest(`${kind} in version "${expected}" cannot be handled as a ${kind}: json: cannot unmarshal into Go struct field ${kind}.metadata of type v1.ObjectMeta`);
@@ -67,12 +70,15 @@ function checkTypeMeta(info: ResourceInfo, obj: unknown): KubeObject {
   return o;
 }
 
+/** Strict refuses unknown fields; Warn and Ignore drop them (Warn says so), as decoding into Kubernetes' types does. */
 function validateFields(info: ResourceInfo, obj: KubeObject, mode: FieldValidation, ctx: WriteContext): void {
-  if (mode === 'Ignore') return;
-  const unknown = findUnknownFields(groupVersion(info), info.kind, obj);
-  if (!unknown.length) return;
-  if (mode === 'Strict') throw strictDecodingError(groupVersion(info), info.kind, unknown);
-  for (const path of unknown) ctx.warnings.push(`unknown field "${path}"`);
+  if (mode === 'Strict') {
+    const unknown = findUnknownFields(groupVersion(info), info.kind, obj);
+    if (unknown.length) throw strictDecodingError(groupVersion(info), info.kind, unknown);
+    return;
+  }
+  const dropped = pruneUnknownFields(groupVersion(info), info.kind, obj);
+  if (mode === 'Warn') for (const path of dropped) ctx.warnings.push(`unknown field "${path}"`);
 }
 
 /** events.k8s.io/v1 reads and writes the core Event store. */
@@ -174,7 +180,7 @@ export async function handleCreate(rc: RestContext, req: IncomingMessage, res: S
   const ctx = writeContext(query, rc.user, managerFromAgent(req));
   const mode = fieldValidationOf(query);
   const body = await readBody(req);
-  const obj = checkTypeMeta(info, decodeObjectBody(body, req.headers['content-type']));
+  const obj = checkTypeMeta(info, decodeObjectBody(body, req.headers['content-type'], info.kind));
   if (mediaType(req.headers['content-type']) !== 'application/vnd.kubernetes.protobuf') validateFields(info, obj, mode, ctx);
   const created = await rc.registry.create(storageResource(rc.registry, info), r.namespace, toStored(info, obj), ctx);
   respondObject(req, res, info, 201, created, rc.now(), ctx.warnings);
@@ -184,13 +190,14 @@ export async function handleUpdate(rc: RestContext, req: IncomingMessage, res: S
   const ctx = writeContext(query, rc.user, managerFromAgent(req));
   const mode = fieldValidationOf(query);
   const body = await readBody(req);
-  const obj = checkTypeMeta(info, decodeObjectBody(body, req.headers['content-type']));
+  const obj = checkTypeMeta(info, decodeObjectBody(body, req.headers['content-type'], info.kind));
   validateFields(info, obj, mode, ctx);
   const { object, created } = await rc.registry.update(storageResource(rc.registry, info), r.namespace, r.name, toStored(info, obj), ctx, r.subresource);
   respondObject(req, res, info, created ? 201 : 200, object, rc.now(), ctx.warnings);
 }
 
-const patchMediaTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];
+/** In Kubernetes' order, which its 415 message lists. */
+const patchMediaTypes = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 export async function handlePatch(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
   const contentType = mediaType(req.headers['content-type']);

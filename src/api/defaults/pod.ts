@@ -18,6 +18,8 @@ const VOLUME_SOURCES = [
 ];
 
 export function defaultPod(pod: Pod): void {
+  // A missing or null spec decodes, in Kubernetes, to an empty one: defaulted, then refused by validation.
+  if (pod.spec === undefined || pod.spec === null) pod.spec = {} as Pod['spec'];
   if (!isObject(pod.spec)) return;
   const spec = pod.spec;
   defaultPodSpec(spec);

@@ -3,6 +3,7 @@ export * from './dsl.js';
 export { schemaForKind, schemaForResource, listSchemaForResource, closure, allKinds, commonSchemas } from './catalog.js';
 export {
   findUnknownFields,
+  pruneUnknownFields,
   strictProblemText,
   strictDecodingError,
   strictPatchError,

@@ -14,6 +14,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 class Walker {
   readonly problems: string[] = [];
+  /** Also delete each unknown field, as decoding into the typed object does. */
+  constructor(private readonly prune = false) {}
   private readonly seen = new Set<string>();
   private readonly path: string[] = [];
 
@@ -36,6 +38,7 @@ class Walker {
       const shape = table.get(key);
       if (!shape) {
         this.report(key);
+        if (this.prune) delete value[key];
         continue;
       }
       const child = value[key];
@@ -95,6 +98,18 @@ export function findUnknownFields(apiVersion: string, kind: string, obj: unknown
   const def = schemaForKind(apiVersion, kind);
   if (!def) return [];
   const walker = new Walker();
+  walker.struct(def, obj);
+  return walker.problems;
+}
+
+/**
+ * Like findUnknownFields, and deletes those fields from `obj`: what Kubernetes' decoder leaves of a
+ * body under `fieldValidation=Warn` or `Ignore`, where unknown fields are dropped, never stored.
+ */
+export function pruneUnknownFields(apiVersion: string, kind: string, obj: unknown): string[] {
+  const def = schemaForKind(apiVersion, kind);
+  if (!def) return [];
+  const walker = new Walker(true);
   walker.struct(def, obj);
   return walker.problems;
 }
