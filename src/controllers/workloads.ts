@@ -7,6 +7,7 @@ import { realClock, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { WorkloadInformers } from './shared/informers.js';
 import { ReplicaSetController } from './replicaset/controller.js';
+import { DeploymentController } from './deployment/controller.js';
 
 export interface WorkloadControllers {
   stop(): void;
@@ -15,7 +16,10 @@ export interface WorkloadControllers {
 export async function startWorkloadControllers(client: ApiClient, opts: { clock?: Clock; log: Logger }): Promise<WorkloadControllers> {
   const clock = opts.clock ?? realClock;
   const informers = new WorkloadInformers(client);
-  const controllers = [new ReplicaSetController({ client, informers, clock, log: opts.log.child('replicaset') })];
+  const controllers = [
+    new ReplicaSetController({ client, informers, clock, log: opts.log.child('replicaset') }),
+    new DeploymentController({ client, informers, clock, log: opts.log.child('deployment') }),
+  ];
   await informers.start();
   for (const c of controllers) c.start();
   return {

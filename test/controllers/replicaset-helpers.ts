@@ -5,7 +5,7 @@
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { ApiClient } from '../../src/client/client.js';
 import { startWorkloadControllers } from '../../src/controllers/workloads.js';
-import { silentLogger } from '../../src/util/log.js';
+import { createLogger, silentLogger } from '../../src/util/log.js';
 import { testCluster, eventually, type TestCluster } from '../helpers/cluster.js';
 
 export const PODS = ApiClient.resourceOf('v1', 'Pod');
@@ -20,7 +20,7 @@ export { eventually };
 
 export async function workloadCluster(t: { after(fn: () => unknown): unknown }): Promise<TestCluster> {
   const cluster = await testCluster(t, { store: 'memory' });
-  const controllers = await startWorkloadControllers(cluster.client, { log: silentLogger });
+  const controllers = await startWorkloadControllers(cluster.client, { log: process.env.K8TS_TEST_LOG ? createLogger('text') : silentLogger });
   t.after(() => controllers.stop());
   return cluster;
 }
@@ -75,4 +75,19 @@ export async function events(client: ApiClient, namespace: string, name: string)
 
 export function container(image = 'nginx:1.25') {
   return [{ name: 'app', image }];
+}
+
+/** Plays the kubelet in the background: every pod matching the selector becomes ready. */
+export function keepReady(client: ApiClient, namespace: string, labelSelector: string, t: { after(fn: () => unknown): unknown }): { stop(): void } {
+  let stopped = false;
+  const loop = async () => {
+    while (!stopped) {
+      await readyAll(client, namespace, labelSelector).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  void loop();
+  const stop = () => void (stopped = true);
+  t.after(stop);
+  return { stop };
 }

@@ -2,6 +2,7 @@
 // two workers at once (an add while it runs queues it again afterwards), retried with exponential
 // back-off on failure, and may be added after a delay on the injected clock.
 
+import { ApiError } from '../../api/errors.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
 
@@ -98,7 +99,8 @@ export class WorkQueue {
         const n = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, n);
         const delay = Math.min((this.opts.baseDelayMs ?? 5) * 2 ** (n - 1), this.opts.maxDelayMs ?? 30_000);
-        this.opts.log.warn('sync failed; retrying', { key, attempt: n, error: (err as Error).message });
+        // A conflict only means the cache was behind a write: retry quietly.
+        if (!(err instanceof ApiError && err.code === 409)) this.opts.log.warn('sync failed; retrying', { key, attempt: n, error: (err as Error).message });
         this.addAfter(key, delay);
       }
     } finally {
