@@ -120,12 +120,13 @@ export class SchedulingQueue {
 
   /** The next pod to schedule; waits until there is one (undefined once closed). */
   pop(): Promise<QueuedPodInfo | undefined> {
-    const q = this.popNow();
+    const q = this.tryPop();
     if (q || this.closed) return Promise.resolve(q);
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
-  private popNow(): QueuedPodInfo | undefined {
+  /** The next pod to schedule if one is ready now. */
+  tryPop(): QueuedPodInfo | undefined {
     while (this.heap.length) {
       const q = this.heapPop();
       if (this.active.get(q.podInfo.key) !== q) continue;
@@ -221,7 +222,7 @@ export class SchedulingQueue {
     if (this.waiter) {
       const w = this.waiter;
       this.waiter = undefined;
-      w(this.popNow());
+      w(this.tryPop());
     }
   }
 

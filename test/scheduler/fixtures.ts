@@ -2,7 +2,7 @@
 // wired like the scheduler's, without any API.
 
 import type { Node, Pod, Taint, Toleration } from '../../src/api/types.js';
-import { labelSelectorFromSpec } from '../../src/api/selectors.js';
+import { labelSelectorFromSpec, type LabelSelector } from '../../src/api/selectors.js';
 import { SchedulerCache } from '../../src/scheduler/cache.js';
 import { CycleState, Diagnosis, Framework, type Handle } from '../../src/scheduler/framework.js';
 import type { NodeInfo } from '../../src/scheduler/nodeinfo.js';
@@ -106,7 +106,7 @@ export interface World {
   scores(pod: Pod): Map<string, number>;
 }
 
-export function makeWorld(nodes: Node[], pods: Pod[] = [], namespaceLabels: Record<string, Record<string, string>> = {}): World {
+export function makeWorld(nodes: Node[], pods: Pod[] = [], namespaceLabels: Record<string, Record<string, string>> = {}, defaultSelector: LabelSelector = labelSelectorFromSpec({})): World {
   const cache = new SchedulerCache();
   for (const n of nodes) cache.setNode(n);
   for (const p of pods) cache.setPod(p);
@@ -117,7 +117,7 @@ export function makeWorld(nodes: Node[], pods: Pod[] = [], namespaceLabels: Reco
     namespaceLabels: (ns) => nsLabels.get(ns) ?? { 'kubernetes.io/metadata.name': ns },
     namespaces: () => [...nsLabels].map(([name, labels]) => ({ name, labels })),
     imageState: (n) => cache.imageState(n),
-    defaultSelector: () => labelSelectorFromSpec({}),
+    defaultSelector: () => defaultSelector,
   };
   const affinity = interPodAffinity(handle);
   const spread = podTopologySpread(handle);
