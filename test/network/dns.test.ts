@@ -1,5 +1,5 @@
 // Cluster DNS over UDP and TCP on loopback: records derived from Services, EndpointSlices and pods
-// through a real API (controllers write the slices), NXDOMAIN with the SOA, empty non-terminals,
+// through a real API (the cluster's controllers write the slices), NXDOMAIN with the SOA, empty non-terminals,
 // forwarding to a fake upstream, truncation, and the wire-level edge cases.
 
 import { test, describe, before, after } from 'node:test';
@@ -8,7 +8,6 @@ import { createSocket } from 'node:dgram';
 import * as dns from 'dns-packet';
 import { testCluster, eventually, type TestCluster } from '../helpers/cluster.js';
 import { ApiClient } from '../../src/client/client.js';
-import { EndpointSliceController } from '../../src/controllers/endpointslice/controller.js';
 import { ClusterDns } from '../../src/network/dns/cluster-dns.js';
 import { Zone } from '../../src/network/dns/zone.js';
 import { Resolver } from '../../src/network/dns/resolver.js';
@@ -32,9 +31,6 @@ describe('cluster DNS fed by the API', () => {
     k = await testCluster({ after: (fn) => cleanups.push(fn) }, { store: 'memory', serviceCidr: '10.100.0.0/16' });
     upstream = await fakeUpstream({ 'example.test': '192.0.2.7', 'target.example.test': '192.0.2.8' });
     cleanups.push(() => upstream.close());
-    const slices = new EndpointSliceController(k.client, silentLogger);
-    await slices.start();
-    cleanups.push(() => slices.stop());
     server = new ClusterDns({ client: k.client, host: '127.0.0.1', port: 0, upstreams: [{ host: '127.0.0.1', port: upstream.port }], forwardTimeoutMs: 500, log: silentLogger });
     await server.start();
     cleanups.push(() => server.stop());

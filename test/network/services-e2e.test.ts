@@ -140,11 +140,15 @@ test('Services on real processes: DNS, ClusterIP from pods and the node, NodePor
   // The kubernetes Service reaches the API server, with the service account's credentials.
   const script =
     "const fs=require('fs');const d='/var/run/secrets/kubernetes.io/serviceaccount/';" +
-    "require('https').get({host:process.env.KUBERNETES_SERVICE_HOST||'kubernetes.default.svc',servername:'kubernetes.default.svc',path:'/version',ca:fs.readFileSync(d+'ca.crt'),headers:{authorization:'Bearer '+fs.readFileSync(d+'token','utf8')}}," +
+    "require('https').get({host:process.env.KUBERNETES_SERVICE_HOST,port:process.env.KUBERNETES_SERVICE_PORT,path:'/version',ca:fs.readFileSync(d+'ca.crt'),headers:{authorization:'Bearer '+fs.readFileSync(d+'token','utf8')}}," +
     "(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>{console.log(r.statusCode,JSON.parse(b).gitVersion)})}).on('error',(e)=>{console.error(e.message);process.exit(1)})";
   const api = await k.kubectl(['exec', 'client', '--', 'node', '-e', script]);
   assert.equal(api.code, 0, api.stderr);
   assert.match(api.stdout, /^200 v1\.33\./);
+  // And by name, through cluster DNS.
+  const byName = await k.kubectl(['exec', 'client', '--', 'node', '-e', script.replace('process.env.KUBERNETES_SERVICE_HOST', "'kubernetes.default.svc.cluster.local'").replace('process.env.KUBERNETES_SERVICE_PORT', '443')]);
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.match(byName.stdout, /^200 v1\.33\./);
 
   // A Service without endpoints refuses at once instead of hanging.
   await k.kubectl(['create', 'service', 'clusterip', 'nobody', '--tcp=80:80']);

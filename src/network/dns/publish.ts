@@ -44,21 +44,23 @@ export async function publishDnsService(client: ApiClient, dns: DnsEndpoint): Pr
     { name: 'dns', port: dns.port, protocol: 'UDP' },
     { name: 'dns-tcp', port: dns.port, protocol: 'TCP' },
   ];
-  await upsert(client, ENDPOINTS, {
-    metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels: { ...labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: dns.address }], ports }],
-  });
-  await upsert(client, SLICES, {
-    metadata: {
-      name: DNS_SERVICE,
-      namespace: DNS_NAMESPACE,
-      labels: { ...labels, 'kubernetes.io/service-name': DNS_SERVICE, 'endpointslice.kubernetes.io/managed-by': DNS_MANAGER },
-      ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: DNS_SERVICE, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true }],
-    },
-    addressType: dns.address.includes(':') ? 'IPv6' : 'IPv4',
-    endpoints: [{ addresses: [dns.address], conditions: { ready: true, serving: true, terminating: false } }],
-    ports,
-  });
+  await Promise.all([
+    upsert(client, ENDPOINTS, {
+      metadata: { name: DNS_SERVICE, namespace: DNS_NAMESPACE, labels: { ...labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: dns.address }], ports }],
+    }),
+    upsert(client, SLICES, {
+      metadata: {
+        name: DNS_SERVICE,
+        namespace: DNS_NAMESPACE,
+        labels: { ...labels, 'kubernetes.io/service-name': DNS_SERVICE, 'endpointslice.kubernetes.io/managed-by': DNS_MANAGER },
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: DNS_SERVICE, uid: service.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+      },
+      addressType: dns.address.includes(':') ? 'IPv6' : 'IPv4',
+      endpoints: [{ addresses: [dns.address], conditions: { ready: true, serving: true, terminating: false } }],
+      ports,
+    }),
+  ]);
   return service.spec.clusterIP!;
 }
 
@@ -72,3 +74,4 @@ function notFound(err: unknown): undefined {
   if (err instanceof ApiError && err.code === 404) return undefined;
   throw err;
 }
+

@@ -1,13 +1,16 @@
 // Applying the proxy's rules to the host: the chains in one iptables-restore --noflush
-// transaction, the jumps into them from the built-in chains, and their complete removal.
+// transaction, the jumps into them from the built-in chains (inserted in the same transaction when
+// missing), and their complete removal. The host's state is read with one iptables-save.
 
 import { run } from '../pod-network/host-command.js';
 import type { ProxyChains } from './names.js';
 
-interface Jump {
+export interface Jump {
   table: 'nat' | 'filter';
   chain: string;
-  rule: string[];
+  target: string;
+  /** Matches before `-j target`. */
+  matches: string[];
 }
 
 export interface JumpOptions {
@@ -15,45 +18,50 @@ export interface JumpOptions {
   podInterface?: string;
 }
 
-function jumps(c: ProxyChains, options: JumpOptions): Jump[] {
+export function jumps(c: ProxyChains, options: JumpOptions): Jump[] {
   const fromPods = options.podInterface ? ['-i', options.podInterface] : [];
-  const comment = (text: string) => ['-m', 'comment', '--comment', text];
+  const comment = (text: string) => ['-m', 'comment', '--comment', `"${text}"`];
   const fresh = ['-m', 'conntrack', '--ctstate', 'NEW'];
   return [
-    { table: 'nat', chain: 'PREROUTING', rule: [...fromPods, ...comment('k8ts service portals'), '-j', c.services] },
-    { table: 'nat', chain: 'OUTPUT', rule: [...comment('k8ts service portals'), '-j', c.services] },
-    { table: 'nat', chain: 'POSTROUTING', rule: [...comment('k8ts postrouting rules'), '-j', c.postrouting] },
-    { table: 'filter', chain: 'OUTPUT', rule: [...fresh, ...comment('k8ts services without endpoints'), '-j', c.rejectServices] },
-    { table: 'filter', chain: 'FORWARD', rule: [...fromPods, ...fresh, ...comment('k8ts services without endpoints'), '-j', c.rejectServices] },
-    { table: 'filter', chain: 'FORWARD', rule: [...comment('k8ts forwarding rules'), '-j', c.forward] },
-    { table: 'filter', chain: 'INPUT', rule: [...fresh, ...comment('k8ts node ports without endpoints'), '-j', c.rejectNodePorts] },
+    { table: 'nat', chain: 'PREROUTING', target: c.services, matches: [...fromPods, ...comment('k8ts service portals')] },
+    { table: 'nat', chain: 'OUTPUT', target: c.services, matches: comment('k8ts service portals') },
+    { table: 'nat', chain: 'POSTROUTING', target: c.postrouting, matches: comment('k8ts postrouting rules') },
+    { table: 'filter', chain: 'OUTPUT', target: c.rejectServices, matches: [...fresh, ...comment('k8ts services without endpoints')] },
+    { table: 'filter', chain: 'FORWARD', target: c.rejectServices, matches: [...fromPods, ...fresh, ...comment('k8ts services without endpoints')] },
+    { table: 'filter', chain: 'FORWARD', target: c.forward, matches: comment('k8ts forwarding rules') },
+    { table: 'filter', chain: 'INPUT', target: c.rejectNodePorts, matches: [...fresh, ...comment('k8ts node ports without endpoints')] },
   ];
 }
 
-export async function restore(text: string): Promise<void> {
-  await run('iptables-restore', ['-w', '--noflush'], text);
+/** What the host holds of the proxy: its chains and the jumps into them, per table. */
+export interface HostState {
+  chains: Record<'nat' | 'filter', string[]>;
+  /** `table/builtin/target` of every jump present (with its rule text, for deletion). */
+  jumps: Map<string, string[]>;
 }
 
-/** Inserts the jumps that are missing, at the top of the built-in chains. */
-export async function ensureJumps(c: ProxyChains, options: JumpOptions): Promise<void> {
-  for (const j of jumps(c, options)) {
-    const present = await run('iptables', ['-w', '-t', j.table, '-C', j.chain, ...j.rule]).then(
-      () => true,
-      () => false,
-    );
-    if (!present) await run('iptables', ['-w', '-t', j.table, '-I', j.chain, '1', ...j.rule]);
+function jumpKey(table: string, chain: string, target: string): string {
+  return `${table}/${chain}/${target}`;
+}
+
+export async function readHostState(c: ProxyChains): Promise<HostState> {
+  const text = await run('iptables-save', []);
+  const state: HostState = { chains: { nat: [], filter: [] }, jumps: new Map() };
+  let table = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith(':') && (table === 'nat' || table === 'filter')) {
+      const name = line.slice(1).split(' ')[0]!;
+      if (ownedBy(c, name)) state.chains[table].push(name);
+    } else if (line.startsWith('-A ')) {
+      const m = /^-A (\S+) (.*)-j (\S+)\s*$/.exec(line);
+      if (m && ownedBy(c, m[3]!) && !ownedBy(c, m[1]!)) {
+        const key = jumpKey(table, m[1]!, m[3]!);
+        state.jumps.set(key, [...(state.jumps.get(key) ?? []), line.slice(3)]);
+      }
+    }
   }
-}
-
-/** The proxy's chains that exist on the host now (a crashed earlier run may have left some). */
-export async function existingChains(c: ProxyChains): Promise<{ nat: string[]; filter: string[] }> {
-  const list = async (table: string) =>
-    (await run('iptables-save', ['-t', table]))
-      .split('\n')
-      .filter((l) => l.startsWith(':'))
-      .map((l) => l.slice(1).split(' ')[0]!)
-      .filter((name) => ownedBy(c, name));
-  return { nat: await list('nat'), filter: await list('filter') };
+  return state;
 }
 
 function ownedBy(c: ProxyChains, name: string): boolean {
@@ -61,14 +69,29 @@ function ownedBy(c: ProxyChains, name: string): boolean {
   return base.includes(name) || name.startsWith(c.servicePrefix) || name.startsWith(c.endpointPrefix);
 }
 
-/** Removes the jumps and every chain of the proxy. */
-export async function removeAll(c: ProxyChains, options: JumpOptions): Promise<void> {
-  for (const j of jumps(c, options)) {
-    while (await run('iptables', ['-w', '-t', j.table, '-D', j.chain, ...j.rule]).then(() => true, () => false));
+/** `-I` lines (per table) for the jumps the host lacks, to append to a restore transaction. */
+export function missingJumps(state: HostState, all: Jump[]): Record<'nat' | 'filter', string[]> {
+  const out: Record<'nat' | 'filter', string[]> = { nat: [], filter: [] };
+  for (const j of all) {
+    if (state.jumps.has(jumpKey(j.table, j.chain, j.target))) continue;
+    out[j.table].push(`-I ${j.chain} 1 ${j.matches.join(' ')} -j ${j.target}`);
   }
-  const { nat, filter } = await existingChains(c);
-  const section = (table: string, chains: string[]) =>
-    chains.length ? [`*${table}`, ...chains.map((ch) => `:${ch} - [0:0]`), ...chains.map((ch) => `-X ${ch}`), 'COMMIT'] : [];
-  const text = [...section('nat', nat), ...section('filter', filter), ''].join('\n');
-  if (text.trim()) await restore(text);
+  return out;
+}
+
+export async function restore(text: string): Promise<void> {
+  await run('iptables-restore', ['-w', '--noflush'], text);
+}
+
+/** Removes every jump into the proxy's chains and the chains themselves, in one transaction. */
+export async function removeAll(c: ProxyChains): Promise<void> {
+  const state = await readHostState(c);
+  const section = (table: 'nat' | 'filter') => {
+    const deletes = [...state.jumps].filter(([key]) => key.startsWith(`${table}/`)).flatMap(([, rules]) => rules.map((r) => `-D ${r}`));
+    const chains = state.chains[table];
+    if (!deletes.length && !chains.length) return [];
+    return [`*${table}`, ...chains.map((ch) => `:${ch} - [0:0]`), ...deletes, ...chains.map((ch) => `-X ${ch}`), 'COMMIT'];
+  };
+  const text = [...section('nat'), ...section('filter')];
+  if (text.length) await restore([...text, ''].join('\n'));
 }

@@ -10,7 +10,7 @@ import type { Logger } from '../../util/log.js';
 import { proxyChains, type ProxyChains } from './names.js';
 import { planService, type EndpointSliceLike, type Endpoint, type ServicePortPlan } from './plan.js';
 import { renderRules } from './rules.js';
-import { ensureJumps, existingChains, removeAll, restore } from './iptables.js';
+import { jumps, missingJumps, readHostState, removeAll, restore } from './iptables.js';
 
 const SERVICES = ApiClient.resourceOf('v1', 'Service');
 const SLICES = ApiClient.resourceOf('discovery.k8s.io/v1', 'EndpointSlice');
@@ -18,6 +18,8 @@ const SLICES = ApiClient.resourceOf('discovery.k8s.io/v1', 'EndpointSlice');
 /** Delay between the first change and the sync it triggers (coalesces bursts). */
 const COALESCE_MS = 20;
 const RETRY_MS = 1000;
+/** How often the host is re-read so that a jump someone removed is put back. */
+const RECHECK_MS = 30_000;
 
 export interface ServiceProxyOptions {
   client: ApiClient;
@@ -44,6 +46,9 @@ export class ServiceProxy {
   private dirty = false;
   private stopped = false;
   private failed = false;
+  /** The host must be re-read before the next sync (at start, periodically, after a failure). */
+  private recheck = true;
+  private recheckTimer: NodeJS.Timeout | undefined;
   /** Completed syncs (for diagnostics and tests). */
   syncCount = 0;
 
@@ -75,23 +80,26 @@ export class ServiceProxy {
   }
 
   async start(): Promise<void> {
-    const leftovers = await existingChains(this.chains);
-    this.previousChains = new Set([...leftovers.nat].filter((c) => c.startsWith(this.chains.servicePrefix) || c.startsWith(this.chains.endpointPrefix)));
     this.slices.start();
     await this.slices.synced;
     this.services.start();
     await this.services.synced;
     await this.syncNow();
-    await ensureJumps(this.chains, this.options);
+    this.recheckTimer = setInterval(() => {
+      this.recheck = true;
+      this.schedule(0);
+    }, RECHECK_MS);
+    this.recheckTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.recheckTimer);
     this.services.stop();
     this.slices.stop();
     await this.syncing?.catch(() => undefined);
-    await removeAll(this.chains, this.options);
+    await removeAll(this.chains);
   }
 
   /** The current plan (for diagnostics and tests). */
@@ -134,15 +142,27 @@ export class ServiceProxy {
     }
     this.syncing = (async () => {
       try {
-        const rendered = renderRules(this.chains, this.plan(), this.previousChains, this.options.podCIDR ? { podCIDR: this.options.podCIDR } : {});
+        let extra: { nat: string[]; filter: string[] } | undefined;
+        if (this.recheck) {
+          const host = await readHostState(this.chains);
+          // Chains of an earlier run (same cluster, crashed) are deleted by this sync if unneeded.
+          for (const c of host.chains.nat) if (c.startsWith(this.chains.servicePrefix) || c.startsWith(this.chains.endpointPrefix)) this.previousChains.add(c);
+          extra = missingJumps(host, jumps(this.chains, this.options));
+        }
+        const rendered = renderRules(this.chains, this.plan(), this.previousChains, {
+          ...(this.options.podCIDR ? { podCIDR: this.options.podCIDR } : {}),
+          ...(extra ? { extra } : {}),
+        });
         await restore(rendered.text);
         this.previousChains = rendered.chains;
+        this.recheck = false;
         this.syncCount++;
         this.failed = false;
       } catch (err) {
         this.options.log.warn('service proxy sync failed; retrying', { error: (err as Error).message });
         this.dirty = true;
         this.failed = true;
+        this.recheck = true;
         throw err;
       } finally {
         this.syncing = undefined;

@@ -21,6 +21,8 @@ export const MASQUERADE_MARK = '0x4000';
 export interface RenderOptions {
   /** Traffic from outside this range to a ClusterIP is masqueraded (absent: all of it). */
   podCIDR?: string;
+  /** Lines appended to each table's transaction (the jumps the host lacks). */
+  extra?: { nat?: string[]; filter?: string[] };
 }
 
 export interface RenderedRules {
@@ -87,10 +89,12 @@ export function renderRules(chains: ProxyChains, plans: ServicePortPlan[], stale
     ...[...natChains, ...owned, ...gone].map((chain) => `:${chain} - [0:0]`),
     ...nat,
     ...gone.map((chain) => `-X ${chain}`),
+    ...(options.extra?.nat ?? []),
     'COMMIT',
     '*filter',
     ...[c.rejectServices, c.rejectNodePorts, c.forward].map((chain) => `:${chain} - [0:0]`),
     ...filter,
+    ...(options.extra?.filter ?? []),
     'COMMIT',
     '',
   ];
