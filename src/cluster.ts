@@ -26,6 +26,11 @@ import { resources } from './api/resources.js';
 import { ApiClient } from './client/client.js';
 import { ServiceAccountController } from './controllers/serviceaccounts.js';
 import { NamespaceController } from './controllers/namespaces.js';
+import { EndpointsController } from './controllers/endpoints/controller.js';
+import { EndpointSliceController } from './controllers/endpointslice/controller.js';
+import { startNodeDns } from './network/dns/index.js';
+import { ServiceProxy, kubernetesServiceIP } from './network/proxy/index.js';
+import type { DnsConfig } from './runtime/types.js';
 import { renderKubeconfig, writeKubeconfig, mergeIntoKubeconfig, userKubeconfigPath } from './cli/kubeconfig.js';
 import { realClock, type Clock } from './util/clock.js';
 import { silentLogger, type Logger } from './util/log.js';
@@ -119,7 +124,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     cleanups.push(() => store.close());
 
     progress('loading certificates');
-    const pki = await ensurePki(join(dataDir, 'pki'), [address]);
+    // Pods reach the API server at the `kubernetes` Service's IP and names (the service proxy's work).
+    const serviceCidr = options.serviceCidr ?? '10.96.0.0/12';
+    const pki = await ensurePki(join(dataDir, 'pki'), [address, kubernetesServiceIP(serviceCidr), 'kubernetes.default.svc.cluster.local']);
 
     progress('filling the watch cache');
     const hub = new CacheHub(store, REGISTRY_PREFIX, options.watchHistory ? { historyPerResource: options.watchHistory } : {});
@@ -127,7 +134,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     await hub.start();
     cleanups.push(() => hub.stop());
 
-    const registry = new Registry(store, hub, clock, options.serviceCidr ?? '10.96.0.0/12');
+    const registry = new Registry(store, hub, clock, serviceCidr);
     const tokens = new Map<string, { name: string; groups: string[] }>();
     const serviceAccountTokens = new ServiceAccountTokens(join(pki.dir, 'service-account.key'));
     const kubeletClient = await issueCertificate(pki.ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
@@ -160,11 +167,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const serviceAccounts = new ServiceAccountController(client, pki.ca.certPem, log.child('serviceaccounts'));
     const namespaces = new NamespaceController(client, log.child('namespaces'));
     const scheduler = new Scheduler(client, clock, new ApiEventSink(client), log.child('scheduler'));
-    await Promise.all([serviceAccounts.start(), namespaces.start(), scheduler.start()]);
+    const endpoints = new EndpointsController(client, log.child('endpoints'));
+    const endpointSlices = new EndpointSliceController(client, log.child('endpointslices'));
+    await Promise.all([serviceAccounts.start(), namespaces.start(), scheduler.start(), endpoints.start(), endpointSlices.start()]);
     cleanups.push(() => {
       serviceAccounts.stop();
       namespaces.stop();
       scheduler.stop();
+      endpoints.stop();
+      endpointSlices.stop();
     });
 
     let agent: NodeAgent | undefined;
@@ -174,11 +185,26 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const ips = options.node.ips ?? ['127.0.0.1'];
       const podCIDR = options.node.podCIDR ?? '10.244.0.0/24';
       let runtime: Runtime;
+      let dnsConfig: DnsConfig | undefined;
       if (options.node.runtime === 'process') {
         const processNode = await createProcessNode({ dataDir, podCIDR, clock });
         runtime = processNode.runtime;
         if (!options.node.keepPodsOnStop) cleanups.push(() => processNode.shutdown());
         else cleanups.push(() => processNode.runtime.close());
+        progress('starting the service proxy and cluster DNS');
+        const { network } = processNode;
+        const proxy = new ServiceProxy({
+          client,
+          clusterId: network.clusterId,
+          podCIDR: network.podCIDR,
+          podInterface: network.names.bridge,
+          ...(address.startsWith('127.') || address === '0.0.0.0' ? { loopbackApiServer: { port } } : {}),
+          log: log.child('proxy'),
+        });
+        cleanups.push(() => proxy.stop());
+        const [, nodeDns] = await Promise.all([proxy.start(), startNodeDns({ client, host: network.gateway, serviceCidr, log: log.child('dns') })]);
+        cleanups.push(() => nodeDns.dns.stop());
+        dnsConfig = nodeDns.dnsConfig;
       } else {
         runtime = options.node.runtime;
       }
@@ -193,6 +219,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         tls: { ca: pki.ca.certPem, serving },
         labels: { 'node-role.kubernetes.io/control-plane': '' },
         podCIDR,
+        ...(dnsConfig ? { dnsConfig } : {}),
         tokenSource: (pod, audience, expirationSeconds) => requestServiceAccountToken(client, pod, audience, expirationSeconds),
         log: log.child('agent'),
       });
