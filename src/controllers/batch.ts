@@ -16,6 +16,7 @@ import { NodeLifecycleController } from './node-lifecycle/controller.js';
 import { TaintEvictionController } from './node-lifecycle/taint-eviction.js';
 import { PodGcController } from './podgc/controller.js';
 import { DisruptionController } from './disruption/controller.js';
+import { CronJobController } from './cronjob/controller.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
@@ -41,6 +42,7 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
 
   const job = new JobController({ client, pods, podsByOwner, clock, log: log.child('job') });
   const ttl = new TtlAfterFinishedController(client, job.jobs, clock, log.child('ttl-after-finished'));
+  const cronJob = new CronJobController({ client, jobs: job.jobs, clock, log: log.child('cronjob') });
   const gc = new GarbageCollector({ client, clock, log: log.child('garbage-collector'), shared: [pods as Informer, nodes as Informer, job.jobs as Informer] });
   const nodeLifecycle = new NodeLifecycleController({ client, nodes, podsByNode, clock, log: log.child('node-lifecycle') });
   const taintEviction = new TaintEvictionController({ client, nodes, pods, podsByNode, clock, log: log.child('taint-eviction') });
@@ -61,6 +63,8 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
     stops.push(() => job.stop());
     ttl.start();
     stops.push(() => ttl.stop());
+    await cronJob.start();
+    stops.push(() => cronJob.stop());
     await gc.start();
     stops.push(() => gc.stop());
     await nodeLifecycle.start();

@@ -22,10 +22,11 @@ export interface ControllerCluster extends TestCluster {
 type T = { after(fn: () => unknown): unknown };
 
 /** A cluster on a fake clock with the batch and lifecycle controllers (if the cluster does not start them). */
-export async function controllerCluster(t: T, options: ClusterOptions = {}, extra: { terminatedPodGcThreshold?: number } = {}): Promise<ControllerCluster> {
-  const clock = new FakeClock();
+export async function controllerCluster(t: T, options: ClusterOptions = {}, extra: { terminatedPodGcThreshold?: number; startAt?: number } = {}): Promise<ControllerCluster> {
+  const { startAt, ...controllerOptions } = extra;
+  const clock = new FakeClock(startAt);
   const cluster = await testCluster(t, { store: 'memory', clock, ...options });
-  const controllers = await startBatchAndLifecycleControllers(cluster.client, { clock, log: silentLogger, ...extra });
+  const controllers = await startBatchAndLifecycleControllers(cluster.client, { clock, log: silentLogger, ...controllerOptions });
   t.after(() => controllers.stop());
   return Object.assign(cluster, { clock });
 }
