@@ -3,7 +3,7 @@
 // fails half-way.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -134,4 +134,19 @@ export function clientFromKubeconfig(path: string, userAgent = 'k8ts-test'): Api
     key: b64(user['client-key-data']),
     userAgent,
   });
+}
+
+/**
+ * An environment whose PATH also holds the directory of the real `kubectl` (the dispatcher), where
+ * the side-by-side `kubectl.1.NN` binaries are installed, for shells that only link the dispatcher.
+ */
+export function kubectlVersionsEnv(): Record<string, string> {
+  const path = process.env.PATH ?? '';
+  for (const dir of path.split(':')) {
+    const candidate = join(dir, 'kubectl');
+    if (!existsSync(candidate)) continue;
+    const real = dirname(realpathSync(candidate));
+    return { PATH: path.split(':').includes(real) ? path : `${path}:${real}` };
+  }
+  return { PATH: path };
 }
