@@ -8,6 +8,7 @@ import type { Logger } from '../util/log.js';
 import { WorkloadInformers } from './shared/informers.js';
 import { ReplicaSetController } from './replicaset/controller.js';
 import { DeploymentController } from './deployment/controller.js';
+import { DaemonSetController } from './daemonset/controller.js';
 
 export interface WorkloadControllers {
   stop(): void;
@@ -19,6 +20,7 @@ export async function startWorkloadControllers(client: ApiClient, opts: { clock?
   const controllers = [
     new ReplicaSetController({ client, informers, clock, log: opts.log.child('replicaset') }),
     new DeploymentController({ client, informers, clock, log: opts.log.child('deployment') }),
+    new DaemonSetController({ client, informers, clock, log: opts.log.child('daemonset') }),
   ];
   await informers.start();
   for (const c of controllers) c.start();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deployment, ReplicaSet } from '../../src/controllers/shared/types.js';
-import { DEPLOYMENTS, REPLICA_SETS, activePods, container, eventually, events, keepReady, readyAll, setReady, workloadCluster } from './replicaset-helpers.js';
+import { DEPLOYMENTS, REPLICA_SETS, activePods, container, eventually, events, watchWhile, keepReady, readyAll, setReady, workloadCluster } from './replicaset-helpers.js';
 
 async function setsOf(client: import('../../src/client/client.js').ApiClient, name: string): Promise<ReplicaSet[]> {
   const list = await client.list<ReplicaSet>(REPLICA_SETS, 'default');
@@ -78,20 +78,15 @@ test('Deployment controller', async (t) => {
   await t.test('kubectl set image rolls within maxSurge and maxUnavailable; history lists both revisions', async () => {
     const ready = keepReady(client, 'default', 'app=web', t);
     let worstTotal = 0;
-    let polling = true;
-    const watcher = (async () => {
-      while (polling) {
-        const sets = await setsOf(client, 'web');
-        worstTotal = Math.max(worstTotal, sets.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0));
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const watcher = watchWhile(t, async () => {
+      const sets = await setsOf(client, 'web');
+      worstTotal = Math.max(worstTotal, sets.reduce((n, rs) => n + (rs.spec.replicas ?? 0), 0));
+    });
     await kubectl('set', 'image', 'deployment/web', 'nginx=nginx:1.26');
     // The change cause is recorded after the change, as users do: it is copied to the new set only.
     await kubectl('annotate', 'deployment', 'web', 'kubernetes.io/change-cause=nginx 1.26');
     assert.match(await kubectl('rollout', 'status', 'deployment/web', '--timeout=30s'), /successfully rolled out/);
-    polling = false;
-    await watcher;
+    await watcher.stop();
     ready.stop();
     assert.ok(worstTotal <= 4, `never more than replicas + maxSurge (saw ${worstTotal})`);
     const sets = await eventually(async () => {
@@ -176,7 +171,7 @@ test('Deployment controller', async (t) => {
     const ready = keepReady(client, 'default', 'app=hist', t);
     for (const image of ['nginx:1', 'nginx:2', 'nginx:3']) {
       await kubectl('rollout', 'status', 'deployment/hist', '--timeout=30s');
-      await kubectl('set', 'image', 'deployment/hist', `app=${image}`);
+    await kubectl('set', 'image', 'deployment/hist', `app=${image}`);
     }
     await kubectl('rollout', 'status', 'deployment/hist', '--timeout=30s');
     ready.stop();
@@ -192,18 +187,13 @@ test('Deployment controller', async (t) => {
     const ready = keepReady(client, 'default', 'app=rec', t);
     await kubectl('rollout', 'status', 'deployment/rec', '--timeout=30s');
     let overlap = false;
-    let polling = true;
-    const watcher = (async () => {
-      while (polling) {
-        const sets = await setsOf(client, 'rec');
-        if (sets.filter((rs) => (rs.spec.replicas ?? 0) > 0).length > 1) overlap = true;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-    })();
+    const watcher = watchWhile(t, async () => {
+      const sets = await setsOf(client, 'rec');
+      if (sets.filter((rs) => (rs.spec.replicas ?? 0) > 0).length > 1) overlap = true;
+    });
     await kubectl('set', 'image', 'deployment/rec', 'app=nginx:2');
     assert.match(await kubectl('rollout', 'status', 'deployment/rec', '--timeout=30s'), /successfully rolled out/);
-    polling = false;
-    await watcher;
+    await watcher.stop();
     ready.stop();
     assert.equal(overlap, false, 'old and new sets never both had replicas');
     const pods = await activePods(client, 'default', 'app=rec');

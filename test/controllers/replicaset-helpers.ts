@@ -66,6 +66,34 @@ export async function readyAll(client: ApiClient, namespace: string, labelSelect
   return n;
 }
 
+/** Plays the kubelet's part of graceful deletion: pods being deleted are removed. */
+export async function finishTerminating(client: ApiClient, namespace: string, labelSelector: string): Promise<void> {
+  for (const p of await pods(client, namespace, labelSelector)) {
+    if (p.metadata.deletionTimestamp) await client.delete(PODS, namespace, p.metadata.name!, { gracePeriodSeconds: 0, preconditions: { uid: p.metadata.uid } }).catch(() => undefined);
+  }
+}
+
+/** Polls `check` until stopped; errors end the watch instead of escaping the test. */
+export function watchWhile(t: { after(fn: () => unknown): unknown }, check: () => Promise<void>): { stop(): Promise<void> } {
+  let polling = true;
+  const done = (async () => {
+    while (polling) {
+      try {
+        await check();
+      } catch {
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  const stop = async () => {
+    polling = false;
+    await done;
+  };
+  t.after(stop);
+  return { stop };
+}
+
 export async function events(client: ApiClient, namespace: string, name: string): Promise<{ reason?: string; message?: string; type?: string; source?: { component?: string } }[]> {
   const list = await client.list<KubeObject & { reason?: string; message?: string; type?: string; source?: { component?: string } }>(EVENTS, namespace, {
     fieldSelector: `involvedObject.name=${name}`,
@@ -77,12 +105,13 @@ export function container(image = 'nginx:1.25') {
   return [{ name: 'app', image }];
 }
 
-/** Plays the kubelet in the background: every pod matching the selector becomes ready. */
+/** Plays the kubelet in the background: pods matching the selector become ready, and deleted ones finish terminating. */
 export function keepReady(client: ApiClient, namespace: string, labelSelector: string, t: { after(fn: () => unknown): unknown }): { stop(): void } {
   let stopped = false;
   const loop = async () => {
     while (!stopped) {
       await readyAll(client, namespace, labelSelector).catch(() => undefined);
+      await finishTerminating(client, namespace, labelSelector).catch(() => undefined);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

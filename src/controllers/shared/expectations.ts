@@ -32,7 +32,12 @@ export class Expectations {
   }
 
   expectDeletions(key: string, podKeys: string[]): void {
-    this.records.set(key, { add: 0, del: podKeys.length, deleting: new Set(podKeys), at: this.clock.now() });
+    this.expect(key, 0, podKeys);
+  }
+
+  /** Creations and deletions of one sync at once (DaemonSet). */
+  expect(key: string, creations: number, deletedPodKeys: string[]): void {
+    this.records.set(key, { add: creations, del: deletedPodKeys.length, deleting: new Set(deletedPodKeys), at: this.clock.now() });
   }
 
   creationObserved(key: string): void {

@@ -12,13 +12,6 @@ export function fnv32a(bytes: Uint8Array, seed = FNV_OFFSET): number {
   return h >>> 0;
 }
 
-/** FNV-1, 32 bits (multiply, then xor). */
-export function fnv32(bytes: Uint8Array, seed = FNV_OFFSET): number {
-  let h = seed;
-  for (const b of bytes) h = (Math.imul(h, FNV_PRIME) ^ b) >>> 0;
-  return h >>> 0;
-}
-
 const ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
 /** rand.SafeEncodeString: each byte mapped into an alphabet without vowels (no words) or 0/1/3. */
@@ -59,12 +52,5 @@ export function computeTemplateHash(template: unknown, collisionCount?: number):
     new DataView(bytes.buffer).setUint32(0, collisionCount >>> 0, true);
     h = fnv32a(bytes, h);
   }
-  return safeEncode(String(h));
-}
-
-/** history.HashControllerRevision: FNV-1 over the revision's raw data, then the decimal probe. */
-export function hashControllerRevision(raw: string, probe?: number): string {
-  let h = fnv32(utf8(raw));
-  if (probe !== undefined && probe !== null) h = fnv32(utf8(String(probe)), h);
   return safeEncode(String(h));
 }
