@@ -74,6 +74,7 @@ export class NodeInfo {
   readonly podsWithRequiredAntiAffinity = new Map<string, PodInfo>();
   /** Bumped on every change; lets callers cache per-node derived values. */
   generation = 0;
+  private memo = new Map<string, { generation: number; value: number }>();
 
   constructor(readonly name: string) {}
 
@@ -110,6 +111,19 @@ export class NodeInfo {
     this.podsWithRequiredAntiAffinity.delete(key);
     this.generation++;
     return pi;
+  }
+
+  /**
+   * A per-node value derived from its pods (e.g. how many match a selector), recomputed only after
+   * the node changed: scoring 5,000 pods then costs one recount per placement, not one per node.
+   */
+  memoized(key: string, compute: () => number): number {
+    const hit = this.memo.get(key);
+    if (hit && hit.generation === this.generation) return hit.value;
+    const value = compute();
+    if (this.memo.size > 256) this.memo.clear();
+    this.memo.set(key, { generation: this.generation, value });
+    return value;
   }
 
   /** A copy that can be changed (preemption's what-if, nominated pods) without touching the cache. */

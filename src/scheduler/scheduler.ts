@@ -14,21 +14,13 @@ import { podReference } from '../kubelet/types.js';
 import { rfc3339, type Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { SchedulerCache } from './cache.js';
-import { CycleState, Diagnosis, fitErrorMessage, Framework, type Handle, type NodeScore } from './framework.js';
-import type { NodeInfo } from './nodeinfo.js';
+import { SchedulingAlgorithm } from './algorithm.js';
+import { fitErrorMessage, type CycleState, type Framework, type Diagnosis, type Handle } from './framework.js';
 import { Nominator } from './nominator.js';
 import { newPodInfo, type PodInfo } from './podinfo.js';
 import { DefaultPreemption, type PodDisruptionBudget } from './preemption.js';
 import { SchedulingQueue, type ClusterEvent, type QueueOptions, type QueuedPodInfo } from './queue.js';
-import { imageLocality } from './plugins/imagelocality.js';
-import { interPodAffinity } from './plugins/interpodaffinity.js';
-import { nodeAffinity } from './plugins/nodeaffinity.js';
-import { nodeName } from './plugins/nodename.js';
-import { nodePorts } from './plugins/nodeports.js';
-import { balancedAllocation, nodeResourcesFit } from './plugins/noderesources.js';
-import { nodeUnschedulable } from './plugins/nodeunschedulable.js';
-import { podTopologySpread } from './plugins/podtopologyspread.js';
-import { taintToleration } from './plugins/tainttoleration.js';
+import { defaultProfile } from './profile.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const NODES = ApiClient.resourceOf('v1', 'Node');
@@ -40,10 +32,6 @@ const PDBS = ApiClient.resourceOf('policy/v1', 'PodDisruptionBudget');
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 export const ERR_NO_NODES_AVAILABLE = 'no nodes available to schedule pods';
 
-const MIN_FEASIBLE_NODES_TO_FIND = 100;
-const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
-const BASE_PERCENTAGE_OF_NODES_TO_SCORE = 50;
-
 export interface SchedulerOptions {
   queue?: QueueOptions;
   /** Picks among equally scored nodes; defaults to Math.random (upstream picks at random). */
@@ -52,13 +40,6 @@ export interface SchedulerOptions {
 
 const ALL_NODE_PLUGINS: ClusterEvent = { label: 'NodeAdd', plugins: '*' };
 const set = (...names: string[]) => new Set(names);
-
-/** numFeasibleNodesToFind with the adaptive percentageOfNodesToScore. */
-export function numFeasibleNodesToFind(numAllNodes: number): number {
-  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
-  const percentage = Math.max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND, BASE_PERCENTAGE_OF_NODES_TO_SCORE - Math.trunc(numAllNodes / 125));
-  return Math.max(MIN_FEASIBLE_NODES_TO_FIND, Math.trunc((numAllNodes * percentage) / 100));
-}
 
 function isTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -97,8 +78,7 @@ export class Scheduler {
   readonly queue: SchedulingQueue;
   private readonly framework: Framework;
   private readonly preemption: DefaultPreemption;
-  private readonly random: () => number;
-  private nextStartNodeIndex = 0;
+  private readonly algorithm: SchedulingAlgorithm;
   private stopped = false;
   private loopDone: Promise<void> | undefined;
   private readonly binding = new Set<Promise<void>>();
@@ -112,7 +92,6 @@ export class Scheduler {
     options: SchedulerOptions = {},
   ) {
     this.recorder = new KubeletEventRecorder({ sink: eventSink, clock, component: schedulerName, host: '' });
-    this.random = options.random ?? Math.random;
     this.queue = new SchedulingQueue(clock, options.queue);
     this.pods = new Informer<Pod>(client, PODS);
     this.nodes = new Informer<Node>(client, NODES);
@@ -121,15 +100,8 @@ export class Scheduler {
     this.replicaSets = new Informer<KubeObject>(client, REPLICASETS);
     this.pdbs = new Informer<PodDisruptionBudget>(client, PDBS);
 
-    const handle = this.handle();
-    const affinity = interPodAffinity(handle);
-    const spread = podTopologySpread(handle);
-    // Upstream's default profile order (Filter stops at the first failing plugin) and weights.
-    this.framework = new Framework(
-      [nodeAffinity, spread, affinity],
-      [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, spread, affinity],
-      [taintToleration, nodeAffinity, nodeResourcesFit, spread, affinity, balancedAllocation, imageLocality(handle)],
-    );
+    this.framework = defaultProfile(this.handle());
+    this.algorithm = new SchedulingAlgorithm(this.framework, this.cache, this.nominator, options.random);
     this.preemption = new DefaultPreemption(this.framework, this.cache, this.nominator, () => this.pdbs.list());
     this.wireInformers();
   }
@@ -281,73 +253,18 @@ export class Scheduler {
       this.queue.done(pi.key);
       return;
     }
-    const nodes = this.cache.nodeInfos();
-    if (!nodes.length) {
+    if (!this.cache.nodeInfos().length) {
       this.recordFailure(pi, 'SchedulerError', ERR_NO_NODES_AVAILABLE, undefined);
       this.queue.addUnschedulable(q, new Set(), true);
       return;
     }
-    const state = new CycleState();
-    const diagnosis = new Diagnosis();
-    const feasible = this.findFeasible(state, pi, nodes, diagnosis);
-    if (!feasible.length) return this.failUnschedulable(q, state, diagnosis, nodes.length);
-    const host = feasible.length === 1 ? feasible[0]!.name : this.selectHost(this.framework.runScores(state, pi, feasible));
+    const result = this.algorithm.schedulePod(pi);
+    if (!result.host) return this.failUnschedulable(q, result.state, result.diagnosis, result.numAllNodes);
+    const host = result.host;
     this.cache.assume(pi, host);
     this.nominator.remove(pi.key);
     const binding = this.bind(q, host).finally(() => this.binding.delete(binding));
     this.binding.add(binding);
-  }
-
-  private findFeasible(state: CycleState, pi: PodInfo, nodes: NodeInfo[], diagnosis: Diagnosis): NodeInfo[] {
-    const pre = this.framework.runPreFilters(state, pi, nodes);
-    if (pre.status) {
-      diagnosis.absent = pre.status;
-      diagnosis.preFilterMsg = pre.status.reasons.join(', ');
-      if (pre.status.plugin) diagnosis.unschedulablePlugins.add(pre.status.plugin);
-      return [];
-    }
-    // A node nominated by an earlier preemption is tried first.
-    const nominated = pi.pod.status?.nominatedNodeName;
-    if (nominated) {
-      const info = this.cache.nodeInfo(nominated);
-      if (info && (!pre.nodeNames || pre.nodeNames.has(nominated)) && !this.framework.runFiltersWithNominatedPods(state, pi, info, this.nominator)) return [info];
-    }
-    let candidates = nodes;
-    if (pre.nodeNames) {
-      candidates = nodes.filter((n) => pre.nodeNames!.has(n.name));
-      diagnosis.absent = { code: 'UnschedulableAndUnresolvable', reasons: [`node(s) didn't satisfy plugin(s) [${[...pre.pluginsWithNodes].sort().join(' ')}]`] };
-      pre.pluginsWithNodes.forEach((p) => diagnosis.unschedulablePlugins.add(p));
-    }
-    const want = numFeasibleNodesToFind(candidates.length);
-    const feasible: NodeInfo[] = [];
-    let processed = 0;
-    const start = candidates === nodes ? this.nextStartNodeIndex % candidates.length : 0;
-    for (let i = 0; i < candidates.length && feasible.length < want; i++) {
-      const node = candidates[(start + i) % candidates.length]!;
-      processed++;
-      const s = this.framework.runFiltersWithNominatedPods(state, pi, node, this.nominator);
-      if (s) diagnosis.record(node.name, s);
-      else feasible.push(node);
-    }
-    this.nextStartNodeIndex = (this.nextStartNodeIndex + processed) % nodes.length;
-    return feasible;
-  }
-
-  /** selectHost: the highest total score, ties broken at random (reservoir sampling). */
-  private selectHost(scores: NodeScore[]): string {
-    let best = scores[0]!;
-    let ties = 1;
-    for (let i = 1; i < scores.length; i++) {
-      const s = scores[i]!;
-      if (s.score > best.score) {
-        best = s;
-        ties = 1;
-      } else if (s.score === best.score) {
-        ties++;
-        if (this.random() * ties < 1) best = s;
-      }
-    }
-    return best.name;
   }
 
   private failUnschedulable(q: QueuedPodInfo, state: CycleState, diagnosis: Diagnosis, numAllNodes: number): void {

@@ -4,19 +4,11 @@
 import type { Node, Pod, Taint, Toleration } from '../../src/api/types.js';
 import { labelSelectorFromSpec, type LabelSelector } from '../../src/api/selectors.js';
 import { SchedulerCache } from '../../src/scheduler/cache.js';
-import { CycleState, Diagnosis, Framework, type Handle } from '../../src/scheduler/framework.js';
+import { CycleState, Diagnosis, type Framework, type Handle } from '../../src/scheduler/framework.js';
 import type { NodeInfo } from '../../src/scheduler/nodeinfo.js';
 import { Nominator } from '../../src/scheduler/nominator.js';
 import { newPodInfo, type PodInfo } from '../../src/scheduler/podinfo.js';
-import { imageLocality } from '../../src/scheduler/plugins/imagelocality.js';
-import { interPodAffinity } from '../../src/scheduler/plugins/interpodaffinity.js';
-import { nodeAffinity } from '../../src/scheduler/plugins/nodeaffinity.js';
-import { nodeName } from '../../src/scheduler/plugins/nodename.js';
-import { nodePorts } from '../../src/scheduler/plugins/nodeports.js';
-import { balancedAllocation, nodeResourcesFit } from '../../src/scheduler/plugins/noderesources.js';
-import { nodeUnschedulable } from '../../src/scheduler/plugins/nodeunschedulable.js';
-import { podTopologySpread } from '../../src/scheduler/plugins/podtopologyspread.js';
-import { taintToleration } from '../../src/scheduler/plugins/tainttoleration.js';
+import { defaultProfile } from '../../src/scheduler/profile.js';
 
 export interface NodeOptions {
   cpu?: string;
@@ -119,13 +111,7 @@ export function makeWorld(nodes: Node[], pods: Pod[] = [], namespaceLabels: Reco
     imageState: (n) => cache.imageState(n),
     defaultSelector: () => defaultSelector,
   };
-  const affinity = interPodAffinity(handle);
-  const spread = podTopologySpread(handle);
-  const framework = new Framework(
-    [nodeAffinity, spread, affinity],
-    [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, spread, affinity],
-    [taintToleration, nodeAffinity, nodeResourcesFit, spread, affinity, balancedAllocation, imageLocality(handle)],
-  );
+  const framework = defaultProfile(handle);
   const nominator = new Nominator();
   const world: World = {
     cache,

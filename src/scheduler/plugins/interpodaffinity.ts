@@ -85,8 +85,15 @@ export function interPodAffinity(handle: Handle): PreFilterPlugin & FilterPlugin
     for (const t of pod.requiredAntiAffinity) if (termMatches(t, existing.pod, existingNs)) s.antiAffinity.add(node, t.topologyKey, delta);
   }
 
-  function processTerms(scores: Map<string, Map<string, number>>, terms: WeightedAffinityTerm[] | AffinityTerm[], target: PodInfo, node: NodeInfo, sign: number, fixedWeight?: number): void {
-    const nsLabels = nsLabelsOf(target);
+  function processTerms(
+    scores: Map<string, Map<string, number>>,
+    terms: WeightedAffinityTerm[] | AffinityTerm[],
+    target: PodInfo,
+    nsLabels: Record<string, string> | undefined,
+    node: NodeInfo,
+    sign: number,
+    fixedWeight?: number,
+  ): void {
     for (const t of terms) {
       if (!termMatches(t, target.pod, nsLabels)) continue;
       const value = node.labels[t.topologyKey];
@@ -146,14 +153,21 @@ export function interPodAffinity(handle: Handle): PreFilterPlugin & FilterPlugin
     preScore(state, pod) {
       const hasPreferred = pod.preferredAffinity.length > 0 || pod.preferredAntiAffinity.length > 0;
       const scores = new Map<string, Map<string, number>>();
+      const podNs = nsLabelsOf(pod);
+      const nsCache = new Map<string, Record<string, string> | undefined>();
+      const nsOf = (pi: PodInfo) => {
+        const ns = pi.pod.metadata.namespace ?? 'default';
+        if (!nsCache.has(ns)) nsCache.set(ns, handle.namespaceLabels(ns));
+        return nsCache.get(ns);
+      };
       for (const node of handle.nodeInfos()) {
         const pods = hasPreferred ? node.pods : node.podsWithAffinity;
         for (const existing of pods.values()) {
-          if (pod.preferredAffinity.length) processTerms(scores, pod.preferredAffinity, existing, node, 1);
-          if (pod.preferredAntiAffinity.length) processTerms(scores, pod.preferredAntiAffinity, existing, node, -1);
-          if (existing.requiredAffinity.length) processTerms(scores, existing.requiredAffinity, pod, node, 1, HARD_POD_AFFINITY_WEIGHT);
-          if (existing.preferredAffinity.length) processTerms(scores, existing.preferredAffinity, pod, node, 1);
-          if (existing.preferredAntiAffinity.length) processTerms(scores, existing.preferredAntiAffinity, pod, node, -1);
+          if (pod.preferredAffinity.length) processTerms(scores, pod.preferredAffinity, existing, nsOf(existing), node, 1);
+          if (pod.preferredAntiAffinity.length) processTerms(scores, pod.preferredAntiAffinity, existing, nsOf(existing), node, -1);
+          if (existing.requiredAffinity.length) processTerms(scores, existing.requiredAffinity, pod, podNs, node, 1, HARD_POD_AFFINITY_WEIGHT);
+          if (existing.preferredAffinity.length) processTerms(scores, existing.preferredAffinity, pod, podNs, node, 1);
+          if (existing.preferredAntiAffinity.length) processTerms(scores, existing.preferredAntiAffinity, pod, podNs, node, -1);
         }
       }
       if (!scores.size) return false;

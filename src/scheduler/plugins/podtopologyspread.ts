@@ -4,7 +4,7 @@
 
 import type { Pod } from '../../api/types.js';
 import type { LabelSelector, LabelSelectorSpec } from '../../api/selectors.js';
-import { labelSelectorFromSpec } from '../../api/selectors.js';
+import { formatLabelSelector, labelSelectorFromSpec } from '../../api/selectors.js';
 import {
   MAX_NODE_SCORE,
   unresolvable,
@@ -30,6 +30,8 @@ const PRE_FILTER_KEY = 'PreFilterPodTopologySpread';
 const PRE_SCORE_KEY = 'PreScorePodTopologySpread';
 
 export interface Constraint {
+  /** The selector in text form: identifies the constraint's per-node counts. */
+  key: string;
   maxSkew: number;
   topologyKey: string;
   selector: LabelSelector;
@@ -75,10 +77,12 @@ export function constraintsOf(pod: Pod, when: 'DoNotSchedule' | 'ScheduleAnyway'
       const v = pod.metadata.labels?.[k];
       if (v !== undefined) extra[k] = v;
     }
+    const merged = withMatchLabels(selector, extra);
     out.push({
+      key: formatLabelSelector(merged),
       maxSkew: c.maxSkew,
       topologyKey: c.topologyKey,
-      selector: withMatchLabels(selector, extra),
+      selector: merged,
       minDomains: c.minDomains ?? 1,
       nodeAffinityPolicy: c.nodeAffinityPolicy ?? 'Honor',
       nodeTaintsPolicy: c.nodeTaintsPolicy ?? 'Ignore',
@@ -103,9 +107,11 @@ function matchesSelector(c: Constraint, existing: PodInfo, namespace: string | u
 }
 
 function countMatching(c: Constraint, node: NodeInfo, namespace: string | undefined): number {
-  let n = 0;
-  for (const pi of node.pods.values()) if (matchesSelector(c, pi, namespace)) n++;
-  return n;
+  return node.memoized(`PodTopologySpread\u0000${namespace}\u0000${c.key}`, () => {
+    let n = 0;
+    for (const pi of node.pods.values()) if (matchesSelector(c, pi, namespace)) n++;
+    return n;
+  });
 }
 
 class PreFilterState implements StateData {
@@ -165,7 +171,7 @@ export function podTopologySpread(handle: Handle): PreFilterPlugin & FilterPlugi
     if ((pod.spec.topologySpreadConstraints as unknown[] | undefined)?.length) return { constraints: constraintsOf(pod, 'ScheduleAnyway'), requireAll: true };
     const selector = handle.defaultSelector(pod);
     if (selector.empty) return { constraints: [], requireAll: false };
-    const base = { selector, minDomains: 1, nodeAffinityPolicy: 'Honor' as const, nodeTaintsPolicy: 'Ignore' as const };
+    const base = { key: formatLabelSelector(selector), selector, minDomains: 1, nodeAffinityPolicy: 'Honor' as const, nodeTaintsPolicy: 'Ignore' as const };
     return { constraints: [{ ...base, topologyKey: HOSTNAME, maxSkew: 3 }, { ...base, topologyKey: ZONE, maxSkew: 5 }], requireAll: false };
   }
 
