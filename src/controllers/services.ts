@@ -24,6 +24,8 @@ export interface ServiceSpec {
   externalName?: string;
   publishNotReadyAddresses?: boolean;
   externalTrafficPolicy?: 'Cluster' | 'Local';
+  sessionAffinity?: 'None' | 'ClientIP';
+  sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
   internalTrafficPolicy?: 'Cluster' | 'Local';
 }
 

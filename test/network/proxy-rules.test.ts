@@ -70,3 +70,20 @@ test('rules: dispatch with per-endpoint probabilities, hairpin masquerade, REJEC
   assert.ok(!owned.has(stale));
   for (const name of owned) assert.ok(name.length <= 28, name);
 });
+
+test('ClientIP session affinity: a recent client goes back to its endpoint', () => {
+  const chains = proxyChains('test-cluster');
+  const [plan] = planService(
+    service({ clusterIP: '10.0.0.10', sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 60 } }, ports: [{ name: 'http', port: 80 }] }),
+    [slice([{ addresses: ['10.1.0.2'] }, { addresses: ['10.1.0.3'] }])],
+  );
+  assert.equal(plan!.affinitySeconds, 60);
+  const lines = renderRules(chains, [plan!], []).text.split('\n');
+  const svcChain = servicePortChain(chains, plan!.key);
+  const inSvc = lines.filter((l) => l.startsWith(`-A ${svcChain} `));
+  assert.equal(inSvc.length, 4);
+  assert.match(inSvc[0]!, /-m recent --name KE-\S+ --mask 255\.255\.255\.255 --rsource --rcheck --seconds 60 --reap -j KE-/);
+  assert.ok(lines.some((l) => /-m recent --name (KE-\S+) --mask 255\.255\.255\.255 --rsource --set -p tcp -m tcp -j DNAT --to-destination 10\.1\.0\.2:8080$/.test(l)));
+  const [none] = planService(service({ clusterIP: '10.0.0.10', sessionAffinity: 'None', ports: [{ name: 'http', port: 80 }] }), []);
+  assert.equal(none!.affinitySeconds, undefined);
+});

@@ -121,6 +121,22 @@ test('Services on real processes: DNS, ClusterIP from pods and the node, NodePor
   assert.match(await fetchText(`http://${clusterIP}/`), /^web-[ab]$/m);
   assert.match(await fetchText(`http://127.0.0.1:${nodePort}/`), /^web-[ab]$/m);
 
+  // ClientIP affinity: every new connection from the node goes to one endpoint; back to random after.
+  const patched = await k.kubectl(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"ClientIP"}}']);
+  assert.equal(patched.code, 0, patched.stderr);
+  await eventually(async () => {
+    const answers = await Promise.all(Array.from({ length: 4 }, () => fetchText(`http://${clusterIP}/`)));
+    const again = [];
+    for (let i = 0; i < 12; i++) again.push(await fetchText(`http://${clusterIP}/`));
+    return new Set([...answers, ...again].map((a) => a.trim())).size === 1;
+  }, 10_000);
+  await k.kubectl(['patch', 'service', 'web', '-p', '{"spec":{"sessionAffinity":"None"}}']);
+  await eventually(async () => {
+    const answers = new Set<string>();
+    for (let i = 0; i < 16; i++) answers.add((await fetchText(`http://${clusterIP}/`)).trim());
+    return answers.size === 2;
+  }, 10_000);
+
   // web-a fails readiness: its endpoint goes, and new connections all reach web-b.
   const failed = await k.kubectl(['exec', 'web-a', '--', 'sh', '-c', 'rm /tmp/www-$(hostname)/ready']);
   assert.equal(failed.code, 0, failed.stderr);

@@ -29,6 +29,8 @@ export interface ServicePortPlan {
   clusterIPs: string[];
   port: number;
   nodePort?: number;
+  /** ClientIP session affinity: a client keeps its endpoint for this long after its last packet. */
+  affinitySeconds?: number;
   endpoints: Endpoint[];
 }
 
@@ -49,12 +51,14 @@ export function planService(service: Service, slices: EndpointSliceLike[], extra
     let endpoints = endpointsFor(slices, name, protocol);
     if (endpoints.length === 0) endpoints = extras.fallback?.(service, name) ?? [];
     const nodePort = (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && sp.nodePort ? sp.nodePort : undefined;
+    const affinitySeconds = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined;
     out.push({
       key: `${service.metadata.namespace}/${service.metadata.name}:${name}/${protocol}`,
       protocol,
       clusterIPs,
       port: sp.port,
       ...(nodePort ? { nodePort } : {}),
+      ...(affinitySeconds ? { affinitySeconds } : {}),
       endpoints,
     });
   }

@@ -3,8 +3,9 @@
 //
 //   nat  SERVICES   -d <clusterIP> -p <proto> --dport <port> [! -s <podCIDR>] → MARK-MASQ; → KS-<svc port>
 //        SERVICES   dst-type LOCAL → NODEPORTS;  NODEPORTS --dport <nodePort> → MARK-MASQ, → KS-<svc port>
-//        KS-…       one rule per endpoint, `statistic random` with probability 1/(n-i) → KE-<endpoint>
-//        KE-…       -s <endpoint> → MARK-MASQ (hairpin); DNAT --to-destination <ip:port>
+//        KS-…       with ClientIP affinity first: a client seen recently → its endpoint (`recent`);
+//                   then one rule per endpoint, `statistic random` with probability 1/(n-i) → KE-…
+//        KE-…       -s <endpoint> → MARK-MASQ (hairpin); [remember the client;] DNAT <ip:port>
 //        POSTROUTING chain: marked → clear the mark, MASQUERADE
 //   filter          ClusterIP / NodePort of a Service without endpoints → REJECT (the client learns at
 //                   once instead of timing out); FORWARD accepts marked and established traffic.
@@ -70,14 +71,19 @@ export function renderRules(chains: ProxyChains, plans: ServicePortPlan[], stale
       nat.push(`-A ${c.nodePorts} ${comment} ${match} --dport ${plan.nodePort} -j ${svcChain}`);
     }
     const n = plan.endpoints.length;
-    plan.endpoints.forEach((ep, i) => {
-      const target = `${ep.ip}:${ep.port}`;
-      const epChain = endpointChain(c, plan.key, target);
-      owned.add(epChain);
+    const targets = plan.endpoints.map((ep) => ({ ep, target: `${ep.ip}:${ep.port}`, chain: endpointChain(c, plan.key, `${ep.ip}:${ep.port}`) }));
+    if (plan.affinitySeconds) {
+      for (const { chain } of targets) {
+        nat.push(`-A ${svcChain} ${comment} -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${plan.affinitySeconds} --reap -j ${chain}`);
+      }
+    }
+    const remember = (chain: string) => (plan.affinitySeconds ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '');
+    targets.forEach(({ ep, target, chain }, i) => {
+      owned.add(chain);
       const pick = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-      nat.push(`-A ${svcChain} ${comment}${pick} -j ${epChain}`);
-      nat.push(`-A ${epChain} ${comment} -s ${ep.ip}/32 -j ${c.markMasquerade}`);
-      nat.push(`-A ${epChain} ${comment} ${match} -j DNAT --to-destination ${target}`);
+      nat.push(`-A ${svcChain} ${comment}${pick} -j ${chain}`);
+      nat.push(`-A ${chain} ${comment} -s ${ep.ip}/32 -j ${c.markMasquerade}`);
+      nat.push(`-A ${chain} ${comment}${remember(chain)} ${match} -j DNAT --to-destination ${target}`);
     });
   }
   // NodePorts come last: a ClusterIP that is also a local address must match as a ClusterIP.
