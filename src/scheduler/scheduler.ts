@@ -208,10 +208,11 @@ export class Scheduler {
     if (pod.spec.nodeName) {
       this.queue.delete(key);
       this.nominator.remove(key);
-      const wasCounted = this.cache.nodeOf(key) !== undefined && !this.cache.isAssumed(key);
+      const wasCounted = this.cache.nodeOf(key) !== undefined;
       const pi = this.cache.setPod(pod);
       if (!pi) {
-        if (wasCounted || this.cache.nodeOf(key) === undefined) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+        // A pod that finished frees its node.
+        if (wasCounted) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
       } else if (!old?.spec.nodeName) {
         this.queue.onEvent({ label: 'AssignedPodAdd', plugins: set('InterPodAffinity', 'PodTopologySpread') });
       } else if (!same(old.metadata.labels, pod.metadata.labels) || !!old.metadata.deletionTimestamp !== !!pod.metadata.deletionTimestamp) {

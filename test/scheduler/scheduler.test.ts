@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 
 import type { CoreEvent, Node, Pod } from '../../src/api/types.js';
 import { ApiClient } from '../../src/client/client.js';
+import { ApiEventSink } from '../../src/agent/api-seams.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { realClock } from '../../src/util/clock.js';
+import { silentLogger } from '../../src/util/log.js';
 import { eventually, testCluster } from '../helpers/cluster.js';
 import { makeNode, makePod, type NodeOptions, type PodOptions } from './fixtures.js';
 
@@ -66,7 +70,7 @@ test('an unschedulable pod gets PodScheduled=False and FailedScheduling with the
 });
 
 test('pods naming another scheduler are left alone; resources are accounted across pods', async (t) => {
-  const { addNode, createPod, getPod, boundTo } = await cluster(t);
+  const { client, addNode, createPod, getPod, boundTo, events } = await cluster(t);
   await addNode('a', { cpu: '1' });
   await addNode('b', { cpu: '1' });
   await createPod('mine-1', { cpu: '600m' });
@@ -80,6 +84,16 @@ test('pods naming another scheduler are left alone; resources are accounted acro
   const theirs = await getPod('theirs');
   assert.equal(theirs.spec.nodeName, undefined);
   assert.equal(theirs.status?.conditions?.some((c) => c.type === 'PodScheduled') ?? false, false);
+  // A second scheduler takes exactly the pods that name it.
+  const other = new Scheduler(client, realClock, new ApiEventSink(client), silentLogger, 'other-scheduler');
+  await other.start();
+  t.after(() => other.stop());
+  assert.ok(await boundTo('theirs'));
+  const scheduled = await eventually(async () => (await events('theirs', 'Scheduled'))[0]);
+  assert.equal(scheduled.source?.component, 'other-scheduler');
+  const failures = await events('mine-3', 'FailedScheduling');
+  assert.ok(failures.length > 0);
+  assert.deepEqual([...new Set(failures.map((e) => e.source?.component))], ['default-scheduler'], 'the other scheduler leaves default-scheduler pods alone');
 });
 
 test('preemption: the victim gets DisruptionTarget and is deleted, the preemptor is nominated and then bound', async (t) => {
