@@ -309,6 +309,8 @@ class JobSync {
 
   async run(): Promise<void> {
     const { job, key, now } = this;
+    // Decided on this snapshot: creations the informer has not shown yet would be made twice.
+    const mayCreate = this.c.expectationsSatisfied(key);
     const stamp = rfc3339(now);
     const active = this.pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
     const terminating = this.pods.filter((p) => !isTerminal(p) && p.metadata.deletionTimestamp);
@@ -319,8 +321,6 @@ class JobSync {
     const fresh = (p: Pod) => hasTrackingFinalizer(p) && !this.uncounted.succeeded.has(p.metadata.uid!) && !this.uncounted.failed.has(p.metadata.uid!) && !this.c.finalizerRemovalPending(key, p.metadata.uid!);
     const newSucceeded = this.pods.filter((p) => fresh(p) && p.status?.phase === 'Succeeded');
     const newFailed = this.pods.filter((p) => fresh(p) && this.isFailed(p));
-    const record = nextBackoffRecord(this.c.backoffOf(key), newSucceeded, newFailed);
-    this.c.setBackoff(key, record);
 
     // Indexed Jobs: which indexes succeeded, from the status and from the pods still around.
     const succeededIndexes = this.indexed ? parseIndexes(this.status.completedIndexes, this.completions ?? 0) : new Set<number>();
@@ -350,6 +350,9 @@ class JobSync {
       }
       this.uncounted.failed.add(uid);
     }
+    // Failures the pod failure policy ignores do not delay replacements either.
+    const record = nextBackoffRecord(this.c.backoffOf(key), newSucceeded, newFailed.filter((p) => !ignored.has(p.metadata.uid!)));
+    this.c.setBackoff(key, record);
     // Succeeded pods of an Indexed Job that left already still mark their index.
     if (this.indexed) for (const p of this.pods) if (p.status?.phase === 'Succeeded' && this.validIndex(p) && !hasTrackingFinalizer(p)) succeededIndexes.add(completionIndex(p)!);
 
@@ -381,7 +384,8 @@ class JobSync {
       podsToDelete = active;
       activeCount = 0;
     } else {
-      const plan = this.plan(active, terminating, succeededIndexes, succeededCount);
+      // While our own creations and deletions are not all seen, the pod list is not to be trusted.
+      const plan = mayCreate ? this.plan(active, terminating, succeededIndexes, succeededCount) : { remove: [], create: [] };
       podsToDelete = plan.remove;
       indexesToCreate = plan.create;
       if (indexesToCreate.length) {
@@ -463,7 +467,7 @@ class JobSync {
     if (!sameStatus(latest.status, this.status)) await this.c.writeStatus(key, latest, this.status);
 
     // ---- new pods, only when the informer has seen our previous writes ----------------------------
-    if (indexesToCreate.length && this.c.expectationsSatisfied(key)) {
+    if (indexesToCreate.length && mayCreate) {
       await this.c.createPods(key, latest, indexesToCreate.slice(0, MAX_POD_CHANGES_PER_SYNC));
     }
   }
