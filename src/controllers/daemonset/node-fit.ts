@@ -17,8 +17,11 @@ export function daemonTolerations(spec: PodSpec): Toleration[] {
   ];
   if (spec.hostNetwork) auto.push({ key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' });
   const out = [...(spec.tolerations ?? [])];
+  // Tolerations are one per key, effect, operator and value (AddOrUpdateTolerationInPodSpec).
+  const same = (a: Toleration, b: Toleration) =>
+    (a.key ?? '') === (b.key ?? '') && (a.effect ?? '') === (b.effect ?? '') && (a.operator ?? 'Equal') === (b.operator ?? 'Equal') && (a.value ?? '') === (b.value ?? '');
   for (const t of auto) {
-    const i = out.findIndex((e) => (e.key ?? '') === t.key && (e.effect ?? '') === t.effect);
+    const i = out.findIndex((e) => same(e, t));
     if (i >= 0) out[i] = t;
     else out.push(t);
   }
