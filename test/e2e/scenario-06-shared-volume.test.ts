@@ -49,7 +49,8 @@ test('06: two containers share a hostPath volume and localhost; the exiting one 
   const seen = rows.filter((s, i) => s !== rows[i - 1]);
   const firstCrashLoop = seen.indexOf('1/2 CrashLoopBackOff');
   assert.ok(firstCrashLoop > 0 && seen[firstCrashLoop - 1] === '1/2 NotReady', seen.join(' → '));
-  const backingOff = seen.slice(firstCrashLoop - 1);
+  // A restarted debian container may be seen running for a moment (2/2 Running) before it exits.
+  const backingOff = seen.slice(firstCrashLoop - 1).filter((s) => s !== '2/2 Running').filter((s, i, all) => s !== all[i - 1]);
   assert.ok(backingOff.length >= 4, seen.join(' → '));
   backingOff.forEach((s, i) => assert.equal(s, i % 2 === 0 ? '1/2 NotReady' : '1/2 CrashLoopBackOff', seen.join(' → ')));
   assert.ok(seen.slice(0, firstCrashLoop).every((s) => ['0/2 Pending', '0/2 ContainerCreating', '2/2 Running', '1/2 NotReady'].includes(s)), seen.join(' → '));
