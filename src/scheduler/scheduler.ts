@@ -359,11 +359,33 @@ export class Scheduler {
       reason,
       message,
     };
-    const status: Record<string, unknown> = { conditions: [condition] };
-    if (nnnChanges) status.nominatedNodeName = nominated || null;
-    void this.client.patch(PODS, pod.metadata.namespace!, pod.metadata.name!, { status }, 'strategic', 'status').catch((err: unknown) => {
+    void this.patchStatus(pod, condition, nnnChanges ? nominated : undefined).catch((err: unknown) => {
       if (!(err instanceof ApiError && err.code === 404)) this.log.warn('status update failed', { pod: pi.key, error: (err as Error).message });
     });
+  }
+
+  /**
+   * Writes the condition as the scheduler's Go client does, `lastProbeTime: null` included: a JSON
+   * patch guarded by the resourceVersion we decided on (a strategic merge patch would drop the null),
+   * falling back to a strategic merge patch if the pod moved on meanwhile.
+   */
+  private async patchStatus(pod: Pod, condition: PodCondition, nominated: string | undefined): Promise<void> {
+    const conditions = pod.status?.conditions;
+    const index = conditions?.findIndex((c) => c.type === 'PodScheduled') ?? -1;
+    const ops: unknown[] = [{ op: 'test', path: '/metadata/resourceVersion', value: pod.metadata.resourceVersion }];
+    if (!conditions) ops.push({ op: 'add', path: '/status/conditions', value: [condition] });
+    else if (index < 0) ops.push({ op: 'add', path: '/status/conditions/-', value: condition });
+    else ops.push({ op: 'replace', path: `/status/conditions/${index}`, value: condition });
+    if (nominated) ops.push({ op: 'add', path: '/status/nominatedNodeName', value: nominated });
+    else if (nominated === '' && pod.status?.nominatedNodeName) ops.push({ op: 'remove', path: '/status/nominatedNodeName' });
+    try {
+      await this.client.patch(PODS, pod.metadata.namespace!, pod.metadata.name!, ops, 'json', 'status');
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) throw err;
+      const status: Record<string, unknown> = { conditions: [condition] };
+      if (nominated !== undefined) status.nominatedNodeName = nominated || null;
+      await this.client.patch(PODS, pod.metadata.namespace!, pod.metadata.name!, { status }, 'strategic', 'status');
+    }
   }
 
   /** For tests and benchmarks: the node a pod is accounted on (bound or assumed). */

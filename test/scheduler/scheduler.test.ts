@@ -57,6 +57,7 @@ test('an unschedulable pod gets PodScheduled=False and FailedScheduling with the
   assert.equal(condition.status, 'False');
   assert.equal(condition.reason, 'Unschedulable');
   assert.equal(condition.message, expected);
+  assert.equal(condition.lastProbeTime, null);
   const failed = await eventually(async () => (await events('big', 'FailedScheduling'))[0]);
   assert.equal(failed.type, 'Warning');
   assert.equal(failed.message, expected);
