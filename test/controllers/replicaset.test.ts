@@ -151,4 +151,21 @@ test('ReplicaSet controller', async (t) => {
     assert.equal(ev.type, 'Warning');
     assert.equal(ev.message, `Error creating: ${cond.message}`);
   });
+
+  await t.test('hundreds of replicas: created exactly once each, in slow-start batches', async () => {
+    const added = new Set<string>();
+    let deleted = 0;
+    const stream = client.watch<Pod>('/api/v1/namespaces/default/pods', { labelSelector: 'app=many' }, (e) => {
+      if (e.type === 'ADDED') added.add(e.object.metadata.name!);
+      if (e.type === 'DELETED') deleted++;
+    });
+    t.after(() => stream.stop());
+    await client.create<ReplicaSet>(REPLICA_SETS, 'default', replicaSet('many', 400));
+    await eventually(async () => (await client.get<ReplicaSet>(REPLICA_SETS, 'default', 'many')).status?.replicas === 400, 60_000);
+    // Let any surplus the controller might have made show itself.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await activePods(client, 'default', 'app=many')).length, 400);
+    assert.equal(added.size, 400, 'no pod was created beyond the 400');
+    assert.equal(deleted, 0, 'so none had to be deleted');
+  });
 });
