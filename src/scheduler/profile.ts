@@ -13,13 +13,14 @@ import { balancedAllocation, nodeResourcesFit } from './plugins/noderesources.js
 import { nodeUnschedulable } from './plugins/nodeunschedulable.js';
 import { podTopologySpread } from './plugins/podtopologyspread.js';
 import { taintToleration } from './plugins/tainttoleration.js';
+import { volumeRestrictions } from './plugins/volumerestrictions.js';
 
 export function defaultProfile(handle: Handle): Framework {
   const affinity = interPodAffinity(handle);
   const spread = podTopologySpread(handle);
   return new Framework(
     [nodeAffinity, spread, affinity],
-    [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, spread, affinity],
+    [nodeUnschedulable, nodeName, taintToleration, nodeAffinity, nodePorts, nodeResourcesFit, volumeRestrictions, spread, affinity],
     [taintToleration, nodeAffinity, nodeResourcesFit, spread, affinity, balancedAllocation, imageLocality(handle)],
   );
 }

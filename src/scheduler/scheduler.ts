@@ -181,7 +181,7 @@ export class Scheduler {
         const key = podKey(pod);
         this.queue.delete(key);
         this.nominator.remove(key);
-        if (this.cache.removePod(key)) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+        if (this.cache.removePod(key)) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
       },
     });
     this.nodes.on({
@@ -212,7 +212,7 @@ export class Scheduler {
       const pi = this.cache.setPod(pod);
       if (!pi) {
         // A pod that finished frees its node.
-        if (wasCounted) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+        if (wasCounted) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
       } else if (!old?.spec.nodeName) {
         this.queue.onEvent({ label: 'AssignedPodAdd', plugins: set('InterPodAffinity', 'PodTopologySpread') });
       } else if (!same(old.metadata.labels, pod.metadata.labels) || !!old.metadata.deletionTimestamp !== !!pod.metadata.deletionTimestamp) {
@@ -331,7 +331,7 @@ export class Scheduler {
       this.queue.done(q.podInfo.key);
     } catch (err) {
       this.cache.forget(q.podInfo.key);
-      this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread') });
+      this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
       if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
         this.queue.done(q.podInfo.key);
         return;

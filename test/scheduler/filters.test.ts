@@ -182,3 +182,19 @@ test('topology spread (DoNotSchedule): skew, missing label, and minDomains', () 
   const onlyA = makePod('w1', { labels: { app: 'web' }, nodeSelector: { 'topology.kubernetes.io/zone': 'a' }, topologySpreadConstraints: spread() });
   assert.deepEqual(world.filter(onlyA).feasible, ['a1', 'a2'], 'zone b is outside the node affinity, so it does not lower the minimum');
 });
+
+test('volume restrictions: the same disk twice on a node, unless every user mounts it read-only', () => {
+  const withVolume = (name: string, volume: Record<string, unknown>, nodeName?: string) => {
+    const pod = makePod(name, nodeName ? { nodeName } : {});
+    pod.spec.volumes = [{ name: 'disk', ...volume }];
+    return pod;
+  };
+  const world = makeWorld(
+    [makeNode('a'), makeNode('b')],
+    [withVolume('pd', { gcePersistentDisk: { pdName: 'data', readOnly: true } }, 'a'), withVolume('ebs', { awsElasticBlockStore: { volumeID: 'vol-1' } }, 'b')],
+  );
+  assert.deepEqual(world.filter(withVolume('ro', { gcePersistentDisk: { pdName: 'data', readOnly: true } })).feasible, ['a', 'b']);
+  assert.equal(message(world, withVolume('rw', { gcePersistentDisk: { pdName: 'data' } })), '0/2 nodes are available: 1 node(s) had no available disk.');
+  assert.deepEqual(world.filter(withVolume('ebs2', { awsElasticBlockStore: { volumeID: 'vol-1', readOnly: true } })).feasible, ['a']);
+  assert.deepEqual(world.filter(withVolume('other', { awsElasticBlockStore: { volumeID: 'vol-2' } })).feasible, ['a', 'b']);
+});
