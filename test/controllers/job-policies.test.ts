@@ -160,3 +160,15 @@ describe('Job policies', () => {
     assert.equal(st.failed, 1);
   });
 });
+
+describe('Job deletion', () => {
+  test('deleting a Job releases its pods from the tracking finalizer so that they go with it', async (t) => {
+    const c = await controllerCluster(t);
+    await c.client.create(JOBS, NS, jobManifest('bye', { parallelism: 2, completions: 2 }));
+    const sel = 'batch.kubernetes.io/job-name=bye';
+    const pods = await waitForPods(c.client, NS, sel, 2);
+    await finishPod(c.client, c.clock, pods[0]!, 0);
+    await c.client.delete(JOBS, NS, 'bye', { propagationPolicy: 'Background' });
+    await eventually(async () => (await podsOf(c.client, NS, sel)).length === 0);
+  });
+});

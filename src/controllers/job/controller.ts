@@ -34,6 +34,8 @@ import {
 } from './types.js';
 
 const JOBS = ApiClient.resourceOf('batch/v1', 'Job');
+/** Queue keys of pods to release from a Job that no longer exists. */
+const ORPHAN = 'orphan-pod:';
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 
 /** At most this many pods are created or deleted per sync (MaxPodCreateDeletePerSync). */
@@ -63,6 +65,7 @@ export class JobController {
   private readonly client: ApiClient;
   private readonly clock: Clock;
   private readonly log: Logger;
+  private jobsSynced = false;
 
   constructor(private readonly opts: JobControllerOptions) {
     this.client = opts.client;
@@ -79,7 +82,8 @@ export class JobController {
         this.expectations.forget(keyOf(j));
         this.backoff.delete(keyOf(j));
         this.written.delete(keyOf(j));
-        this.queue.add(keyOf(j));
+        // Its pods keep their tracking finalizers until we release them.
+        for (const p of this.opts.podsByOwner.owned(j.metadata.uid!)) if (hasTrackingFinalizer(p)) this.queue.add(ORPHAN + keyOf(p));
       },
     });
     opts.pods.on({
@@ -92,6 +96,11 @@ export class JobController {
   async start(): Promise<void> {
     this.jobs.start();
     await this.jobs.synced;
+    this.jobsSynced = true;
+    for (const p of this.opts.pods.list()) {
+      const ref = controllerOf(p);
+      if (ref?.kind === 'Job' && hasTrackingFinalizer(p) && this.jobs.get(p.metadata.namespace!, ref.name)?.metadata.uid !== ref.uid) this.queue.add(ORPHAN + keyOf(p));
+    }
   }
 
   stop(): void {
@@ -109,6 +118,7 @@ export class JobController {
     if (!ref || ref.kind !== 'Job' || !ref.apiVersion.startsWith('batch/')) return;
     const key = `${pod.metadata.namespace}/${ref.name}`;
     const uid = pod.metadata.uid!;
+    if (this.jobsSynced && !deleted && hasTrackingFinalizer(pod) && this.jobs.get(pod.metadata.namespace!, ref.name)?.metadata.uid !== ref.uid) this.queue.add(ORPHAN + keyOf(pod));
     if (deleted) {
       this.expectations.deletionObserved(key, uid);
       this.expectations.finalizerRemovalObserved(key, uid);
@@ -132,6 +142,7 @@ export class JobController {
   }
 
   private async sync(key: string): Promise<void> {
+    if (key.startsWith(ORPHAN)) return this.releaseOrphan(key.slice(ORPHAN.length));
     const job = this.current(key);
     if (!job) return;
     if (job.spec.managedBy && job.spec.managedBy !== JOB_CONTROLLER_NAME) return;
@@ -143,6 +154,28 @@ export class JobController {
       return;
     }
     await new JobSync(this, key, job, pods).run();
+  }
+
+  /** A pod whose Job is gone (or was replaced by another of the same name) loses its tracking finalizer. */
+  private async releaseOrphan(podKey: string): Promise<void> {
+    const [ns, name] = splitKey(podKey);
+    const pod = this.opts.pods.get(ns, name);
+    if (!pod || !hasTrackingFinalizer(pod)) return;
+    const ref = controllerOf(pod);
+    if (ref && this.jobs.get(ns, ref.name)?.metadata.uid === ref.uid) return;
+    if (ref) {
+      try {
+        const job = await this.client.get(JOBS, ns, ref.name);
+        if (job.metadata.uid === ref.uid) return; // the informer is behind
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 404)) throw err;
+      }
+    }
+    try {
+      await removeFinalizer(this.client, pod, JOB_TRACKING_FINALIZER);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 404)) throw err;
+    }
   }
 
   // ---- the operations a sync uses --------------------------------------------------------------
