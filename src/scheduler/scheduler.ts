@@ -38,8 +38,14 @@ export interface SchedulerOptions {
   random?: () => number;
 }
 
-const ALL_NODE_PLUGINS: ClusterEvent = { label: 'NodeAdd', plugins: '*' };
 const set = (...names: string[]) => new Set(names);
+// The cluster events and the plugins whose rejections each may resolve (EventsToRegister).
+const NODE_ADD: ClusterEvent = { label: 'NodeAdd', plugins: '*' };
+const NODE_DELETE: ClusterEvent = { label: 'NodeDelete', plugins: set('PodTopologySpread') };
+const ASSIGNED_POD_ADD: ClusterEvent = { label: 'AssignedPodAdd', plugins: set('InterPodAffinity', 'PodTopologySpread') };
+const ASSIGNED_POD_UPDATE: ClusterEvent = { label: 'AssignedPodUpdate', plugins: set('InterPodAffinity', 'PodTopologySpread') };
+const ASSIGNED_POD_DELETE: ClusterEvent = { label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') };
+const NAMESPACE_CHANGE: ClusterEvent = { label: 'NamespaceChange', plugins: set('InterPodAffinity') };
 
 function isTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -181,13 +187,13 @@ export class Scheduler {
         const key = podKey(pod);
         this.queue.delete(key);
         this.nominator.remove(key);
-        if (this.cache.removePod(key)) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
+        if (this.cache.removePod(key)) this.queue.onEvent(ASSIGNED_POD_DELETE);
       },
     });
     this.nodes.on({
       add: (node) => {
         this.cache.setNode(node);
-        this.queue.onEvent(ALL_NODE_PLUGINS);
+        this.queue.onEvent(NODE_ADD);
       },
       update: (node, old) => {
         this.cache.setNode(node);
@@ -196,11 +202,15 @@ export class Scheduler {
       },
       delete: (node) => {
         this.cache.removeNode(node.metadata.name!);
-        this.queue.onEvent({ label: 'NodeDelete', plugins: set('PodTopologySpread') });
+        this.queue.onEvent(NODE_DELETE);
       },
     });
-    const nsEvent = { label: 'NamespaceChange', plugins: set('InterPodAffinity') };
-    this.namespaces.on({ add: () => this.queue.onEvent(nsEvent), update: (ns, old) => !same(ns.metadata.labels, old.metadata.labels) && this.queue.onEvent(nsEvent) });
+    this.namespaces.on({
+      add: () => this.queue.onEvent(NAMESPACE_CHANGE),
+      update: (ns, old) => {
+        if (!same(ns.metadata.labels, old.metadata.labels)) this.queue.onEvent(NAMESPACE_CHANGE);
+      },
+    });
   }
 
   private onPod(pod: Pod, old: Pod | undefined): void {
@@ -212,11 +222,11 @@ export class Scheduler {
       const pi = this.cache.setPod(pod);
       if (!pi) {
         // A pod that finished frees its node.
-        if (wasCounted) this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
+        if (wasCounted) this.queue.onEvent(ASSIGNED_POD_DELETE);
       } else if (!old?.spec.nodeName) {
-        this.queue.onEvent({ label: 'AssignedPodAdd', plugins: set('InterPodAffinity', 'PodTopologySpread') });
+        this.queue.onEvent(ASSIGNED_POD_ADD);
       } else if (!same(old.metadata.labels, pod.metadata.labels) || !!old.metadata.deletionTimestamp !== !!pod.metadata.deletionTimestamp) {
-        this.queue.onEvent({ label: 'AssignedPodUpdate', plugins: set('InterPodAffinity', 'PodTopologySpread') });
+        this.queue.onEvent(ASSIGNED_POD_UPDATE);
       }
       return;
     }
@@ -247,7 +257,7 @@ export class Scheduler {
   }
 
   /** One scheduling cycle for the pod at the head of the queue. */
-  scheduleOne(q: QueuedPodInfo): void {
+  private scheduleOne(q: QueuedPodInfo): void {
     const pi = q.podInfo;
     const pod = pi.pod;
     if (!this.wants(pod) || this.cache.nodeOf(pi.key)) {
@@ -331,7 +341,7 @@ export class Scheduler {
       this.queue.done(q.podInfo.key);
     } catch (err) {
       this.cache.forget(q.podInfo.key);
-      this.queue.onEvent({ label: 'AssignedPodDelete', plugins: set('NodeResourcesFit', 'NodePorts', 'VolumeRestrictions', 'InterPodAffinity', 'PodTopologySpread') });
+      this.queue.onEvent(ASSIGNED_POD_DELETE);
       if (err instanceof ApiError && (err.code === 404 || err.code === 409)) {
         this.queue.done(q.podInfo.key);
         return;
