@@ -172,3 +172,43 @@ describe('Job deletion', () => {
     await eventually(async () => (await podsOf(c.client, NS, sel)).length === 0);
   });
 });
+
+describe('backoffLimitPerIndex', () => {
+  test('an index fails on its own after its retries; the Job fails with FailedIndexes once every index is done', async (t) => {
+    const c = await controllerCluster(t);
+    await c.client.create(JOBS, NS, jobManifest('per', { completions: 3, parallelism: 3, completionMode: 'Indexed', backoffLimitPerIndex: 1 }));
+    const sel = 'batch.kubernetes.io/job-name=per';
+    const ix = (p: Pod) => p.metadata.annotations!['batch.kubernetes.io/job-completion-index'];
+    let pods = await waitForPods(c.client, NS, sel, 3);
+    assert.ok(pods.every((p) => p.metadata.annotations!['batch.kubernetes.io/job-index-failure-count'] === '0'));
+    await finishPod(c.client, c.clock, pods.find((p) => ix(p) === '0')!, 1);
+    await finishPod(c.client, c.clock, pods.find((p) => ix(p) === '1')!, 0);
+    await eventually(async () => (await getJob(c.client, NS, 'per')).status?.failed === 1);
+    await c.clock.advance(10_000);
+    pods = await waitForPods(c.client, NS, sel, 2);
+    const retry = pods.find((p) => ix(p) === '0')!;
+    assert.equal(retry.metadata.annotations!['batch.kubernetes.io/job-index-failure-count'], '1');
+    await finishPod(c.client, c.clock, retry, 1);
+    await eventually(async () => (await getJob(c.client, NS, 'per')).status?.failedIndexes === '0');
+    await c.clock.advance(60_000);
+    await settle();
+    assert.deepEqual((await waitForPods(c.client, NS, sel, 1)).map(ix), ['2']);
+    await finishPod(c.client, c.clock, (await waitForPods(c.client, NS, sel, 1))[0]!, 0);
+    const failed = await eventually(() => hasCondition('Failed')(c, 'per'));
+    assert.deepEqual(conditionsOf(failed).at(-1), ['Failed', 'True', 'FailedIndexes', 'Job has failed indexes']);
+    assert.equal(failed.status!.completedIndexes, '1,2');
+    assert.equal(failed.status!.failedIndexes, '0');
+    assert.equal(failed.status!.failed, 2);
+  });
+
+  test('maxFailedIndexes ends the Job at the first index beyond it', async (t) => {
+    const c = await controllerCluster(t);
+    await c.client.create(JOBS, NS, jobManifest('few', { completions: 4, parallelism: 2, completionMode: 'Indexed', backoffLimitPerIndex: 0, maxFailedIndexes: 0 }));
+    const sel = 'batch.kubernetes.io/job-name=few';
+    const pods = await waitForPods(c.client, NS, sel, 2);
+    await finishPod(c.client, c.clock, pods[0]!, 3);
+    const failed = await eventually(() => hasCondition('Failed')(c, 'few'));
+    assert.deepEqual(conditionsOf(failed).at(-1), ['Failed', 'True', 'MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes']);
+    await eventually(async () => (await podsOf(c.client, NS, sel)).every((p) => p.status?.phase === 'Failed' || p.metadata.deletionTimestamp === undefined) && (await getJob(c.client, NS, 'few')).status?.active === 0);
+  });
+});

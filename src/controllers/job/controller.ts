@@ -17,7 +17,7 @@ import type { Logger } from '../../util/log.js';
 import { WorkQueue, keyOf, splitKey } from './work-queue.js';
 import { OwnerIndex, controllerOf } from './owner-index.js';
 import { Expectations } from './expectations.js';
-import { nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
+import { finishedTime, nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
 import { matchPodFailurePolicy } from './pod-failure-policy.js';
 import { completionIndex, formatIndexes, parseIndexes } from './indexes.js';
 import {
@@ -214,14 +214,14 @@ export class JobController {
     return updated;
   }
 
-  /** @internal */ async createPods(key: string, job: Job, indexes: (number | undefined)[]): Promise<number> {
+  /** @internal */ async createPods(key: string, job: Job, indexes: (number | undefined)[], annotate?: (index: number) => Record<string, string>): Promise<number> {
     this.expectations.expectCreations(key, indexes.length);
     let created = 0;
     // Slow start, as the controller does: batches of 1, 2, 4 ... stop at the first failure.
     let batch = 1;
     for (let i = 0; i < indexes.length; ) {
       const chunk = indexes.slice(i, i + batch);
-      const results = await Promise.allSettled(chunk.map((ix) => this.createPod(job, ix)));
+      const results = await Promise.allSettled(chunk.map((ix) => this.createPod(job, ix, ix !== undefined && annotate ? annotate(ix) : {})));
       let failed = false;
       for (const r of results) {
         if (r.status === 'fulfilled') {
@@ -247,8 +247,10 @@ export class JobController {
     return created;
   }
 
-  private createPod(job: Job, index: number | undefined): Promise<Pod> {
-    return this.client.create<Pod>(PODS, job.metadata.namespace!, podFromTemplate(job, index));
+  private createPod(job: Job, index: number | undefined, annotations: Record<string, string>): Promise<Pod> {
+    const pod = podFromTemplate(job, index);
+    if (Object.keys(annotations).length) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+    return this.client.create<Pod>(PODS, job.metadata.namespace!, pod);
   }
 
   /** @internal */ async deletePods(key: string, job: Job, pods: Pod[]): Promise<void> {
@@ -357,6 +359,7 @@ class JobSync {
 
     // Indexed Jobs: which indexes succeeded, from the status and from the pods still around.
     const succeededIndexes = this.indexed ? parseIndexes(this.status.completedIndexes, this.completions ?? 0) : new Set<number>();
+    const failedIndexes = this.perIndex ? parseIndexes(this.status.failedIndexes, this.completions ?? 0) : new Set<number>();
     const toRemoveFinalizer: Pod[] = [];
     const ignored = new Set<string>();
     let failJobMessage: string | undefined;
@@ -373,6 +376,7 @@ class JobSync {
         continue;
       }
       if (!this.validIndex(p) || suspendedDeletion(p)) continue;
+      let failIndex = false;
       if (job.spec.podFailurePolicy && p.status?.phase === 'Failed') {
         const match = matchPodFailurePolicy(job.spec.podFailurePolicy, p);
         if (match.message && !failJobMessage) failJobMessage = match.message;
@@ -380,8 +384,11 @@ class JobSync {
           ignored.add(uid);
           continue;
         }
+        failIndex = match.action === 'FailIndex';
       }
       this.uncounted.failed.add(uid);
+      // backoffLimitPerIndex: the index fails once its failures exceed the limit (or a FailIndex rule says so).
+      if (this.perIndex && (failIndex || indexFailureCount(p) + 1 > job.spec.backoffLimitPerIndex!)) failedIndexes.add(completionIndex(p)!);
     }
     // Failures the pod failure policy ignores do not delay replacements either.
     const record = nextBackoffRecord(this.c.backoffOf(key), newSucceeded, newFailed.filter((p) => !ignored.has(p.metadata.uid!)));
@@ -399,6 +406,8 @@ class JobSync {
     else if (failJobMessage) target = newCondition('FailureTarget', 'PodFailurePolicy', failJobMessage, stamp);
     else if (failedCount > (job.spec.backoffLimit ?? 6) || this.pastBackoffLimitOnFailure()) {
       target = newCondition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', stamp);
+    } else if (this.perIndex && job.spec.maxFailedIndexes !== undefined && failedIndexes.size > job.spec.maxFailedIndexes) {
+      target = newCondition('FailureTarget', 'MaxFailedIndexesExceeded', 'Job has exceeded the specified maximal number of failed indexes', stamp);
     } else if (this.pastActiveDeadline()) {
       target = newCondition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline', stamp);
     } else if (job.spec.activeDeadlineSeconds !== undefined && !this.suspended && this.status.startTime) {
@@ -418,10 +427,16 @@ class JobSync {
       activeCount = 0;
     } else {
       // While our own creations and deletions are not all seen, the pod list is not to be trusted.
-      const plan = mayCreate ? this.plan(active, terminating, succeededIndexes, succeededCount) : { remove: [], create: [] };
+      const plan = mayCreate ? this.plan(active, terminating, succeededIndexes, succeededCount, failedIndexes) : { remove: [], create: [] };
       podsToDelete = plan.remove;
       indexesToCreate = plan.create;
-      if (indexesToCreate.length) {
+      if (indexesToCreate.length && this.perIndex) {
+        // Each index backs off on its own failures.
+        const waits = indexesToCreate.map((ix) => this.indexBackoff(ix!));
+        const next = Math.min(...waits.filter((w) => w > 0));
+        if (Number.isFinite(next)) this.c.requeueAfter(key, next);
+        indexesToCreate = indexesToCreate.filter((_, i) => waits[i] === 0);
+      } else if (indexesToCreate.length) {
         backoffWait = remainingBackoff(record, now);
         if (backoffWait > 0) {
           this.c.requeueAfter(key, backoffWait);
@@ -429,7 +444,11 @@ class JobSync {
         }
       }
       const complete = this.completions === undefined ? succeededCount > 0 && active.length - podsToDelete.length === 0 && indexesToCreate.length === 0 && backoffWait === 0 : succeededCount >= this.completions;
-      if (complete) {
+      if (!complete && this.perIndex && failedIndexes.size && succeededIndexes.size + failedIndexes.size >= (this.completions ?? 0)) {
+        target = newCondition('FailureTarget', 'FailedIndexes', 'Job has failed indexes', stamp);
+        podsToDelete = active;
+        indexesToCreate = [];
+      } else if (complete) {
         target = newCondition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods', stamp);
         podsToDelete = active;
         indexesToCreate = [];
@@ -459,6 +478,7 @@ class JobSync {
     this.status.terminating = terminatingNow;
     this.status.uncountedTerminatedPods = uncountedOf(this.uncounted);
     if (this.indexed) this.status.completedIndexes = formatIndexes(succeededIndexes);
+    if (this.perIndex) this.status.failedIndexes = formatIndexes(failedIndexes);
     this.status.succeeded ??= 0;
     this.status.failed ??= 0;
     let latest = this.job;
@@ -501,12 +521,13 @@ class JobSync {
 
     // ---- new pods, only when the informer has seen our previous writes ----------------------------
     if (indexesToCreate.length && mayCreate) {
-      await this.c.createPods(key, latest, indexesToCreate.slice(0, MAX_POD_CHANGES_PER_SYNC));
+      const batch = indexesToCreate.slice(0, MAX_POD_CHANGES_PER_SYNC);
+      await this.c.createPods(key, latest, batch, this.perIndex ? (ix) => ({ [INDEX_FAILURE_COUNT_ANNOTATION]: String(this.lastFailure(ix)?.count ?? 0) }) : undefined);
     }
   }
 
   /** Which active pods to delete and which pods (by index) to create. */
-  private plan(active: Pod[], terminating: Pod[], succeededIndexes: Set<number>, succeeded: number): { remove: Pod[]; create: (number | undefined)[] } {
+  private plan(active: Pod[], terminating: Pod[], succeededIndexes: Set<number>, succeeded: number, failedIndexes: Set<number>): { remove: Pod[]; create: (number | undefined)[] } {
     const { parallelism, completions } = this;
     const occupying = this.onlyReplaceFailed ? terminating.length : 0;
     if (!this.indexed) {
@@ -522,7 +543,7 @@ class JobSync {
     const byIndex = new Map<number, Pod[]>();
     for (const p of active) {
       const ix = completionIndex(p);
-      if (ix === undefined || ix >= total || succeededIndexes.has(ix)) {
+      if (ix === undefined || ix >= total || succeededIndexes.has(ix) || failedIndexes.has(ix)) {
         remove.push(p);
         continue;
       }
@@ -532,7 +553,7 @@ class JobSync {
     }
     for (const list of byIndex.values()) if (list.length > 1) remove.push(...rankForDeletion(list).slice(0, list.length - 1));
     const keptActive = active.length - remove.length;
-    const want = Math.max(0, Math.min(parallelism, total - succeededIndexes.size));
+    const want = Math.max(0, Math.min(parallelism, total - succeededIndexes.size - failedIndexes.size));
     if (keptActive > want) {
       const kept = active.filter((p) => !remove.includes(p));
       remove.push(...rankForDeletion(kept).slice(0, keptActive - want));
@@ -541,8 +562,29 @@ class JobSync {
     const busy = new Set<number>(byIndex.keys());
     if (this.onlyReplaceFailed) for (const p of terminating) if (completionIndex(p) !== undefined) busy.add(completionIndex(p)!);
     const create: number[] = [];
-    for (let ix = 0; ix < total && create.length < want - keptActive; ix++) if (!succeededIndexes.has(ix) && !busy.has(ix)) create.push(ix);
+    for (let ix = 0; ix < total && create.length < want - keptActive; ix++) if (!succeededIndexes.has(ix) && !failedIndexes.has(ix) && !busy.has(ix)) create.push(ix);
     return { remove, create };
+  }
+
+  private get perIndex(): boolean {
+    return this.indexed && this.job.spec.backoffLimitPerIndex !== undefined;
+  }
+
+  /** The latest failed pod of an index and the failures of the index counting it. */
+  private lastFailure(ix: number): { pod: Pod; count: number } | undefined {
+    let last: Pod | undefined;
+    for (const p of this.pods) {
+      if (completionIndex(p) !== ix || !this.isFailed(p)) continue;
+      if (!last || finishedTime(p) > finishedTime(last)) last = p;
+    }
+    return last ? { pod: last, count: indexFailureCount(last) + 1 } : undefined;
+  }
+
+  /** getRemainingTimePerIndex: how long index `ix` still waits before its next pod. */
+  private indexBackoff(ix: number): number {
+    const last = this.lastFailure(ix);
+    if (!last) return 0;
+    return remainingBackoff({ failuresAfterLastSuccess: last.count, lastFailureTime: finishedTime(last.pod) }, this.now);
   }
 
   private pastBackoffLimitOnFailure(): boolean {
@@ -567,6 +609,12 @@ class JobSync {
 
 export function hasTrackingFinalizer(p: Pod): boolean {
   return p.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER) ?? false;
+}
+
+/** The failures of the pod's index before it (batch.kubernetes.io/job-index-failure-count). */
+function indexFailureCount(p: Pod): number {
+  const n = Number(p.metadata.annotations?.[INDEX_FAILURE_COUNT_ANNOTATION] ?? '0');
+  return Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 function isTerminal(p: Pod): boolean {
