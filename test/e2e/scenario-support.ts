@@ -20,6 +20,11 @@ export function randomPodCIDR(): string {
   return `10.${200 + Math.floor(Math.random() * 51)}.${Math.floor(Math.random() * 256)}.0/24`;
 }
 
+/** A service range of its own: the service proxy's rules match destinations, shared by every cluster. */
+export function randomServiceCIDR(): string {
+  return `10.${100 + Math.floor(Math.random() * 90)}.${Math.floor(Math.random() * 16) * 16}.0/20`;
+}
+
 export interface ScenarioCluster extends TestCluster {
   /** Writes a manifest into the test's scratch directory and returns its path. */
   manifest(name: string, text: string): string;
@@ -28,7 +33,7 @@ export interface ScenarioCluster extends TestCluster {
 }
 
 export async function scenarioCluster(t: { after(fn: () => unknown): unknown }): Promise<ScenarioCluster> {
-  const k = await testCluster(t, { node: { runtime: 'process', podCIDR: randomPodCIDR() } });
+  const k = await testCluster(t, { serviceCidr: randomServiceCIDR(), node: { runtime: 'process', podCIDR: randomPodCIDR() } });
   await installStandInImages(k);
   const scratch = mkdtempSync(join(tmpdir(), 'k8ts-scenario-'));
   t.after(() => rmSync(scratch, { recursive: true, force: true }));

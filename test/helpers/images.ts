@@ -13,6 +13,10 @@ const layer = (name: string) => join(standInLayersDir, name);
 const serve = (port: number, root: string) => ['node', '/usr/local/lib/k8ts-stand-ins/serve.mjs', String(port), root];
 
 export const standInImages: Record<string, ImageConfig> = {
+  // The host's shell and tools, with busybox's nslookup, wget, httpd and nc first on PATH.
+  busybox: { layers: [layer('busybox')], cmd: ['sh'] },
+  'busybox:1.28': { layers: [layer('busybox')], cmd: ['sh'] },
+  debian: { layers: [layer('busybox')], cmd: ['bash'] },
   // `args: [/server]`: the image has no entrypoint; /server answers /healthz 200 for 10 s, then 500.
   'mirrorgooglecontainers/liveness': { layers: [layer('liveness')] },
   // A CentOS-like image: `sh` is bash, so `$RANDOM` and `(( ))` work.
