@@ -80,4 +80,30 @@ describe('disruption controller', () => {
     assert.deepEqual([f.conditions[0].status, f.conditions[0].reason, f.conditions[0].message], ['False', 'SyncFailed', 'found no controllers for pod "loner"']);
     assert.equal(f.disruptionsAllowed, 0);
   });
+
+  test('kubectl drain: evictions a budget forbids are refused and retried; allowed ones drain the node', async (t) => {
+    const c = await controllerCluster(t);
+    await c.client.create(NODES, '', { metadata: { name: 'n1' } });
+    await readyPod(c, 'db-a', { app: 'db', pick: 'yes' });
+    await readyPod(c, 'db-b', { app: 'db' });
+    await c.client.create(PDBS, NS, { metadata: { name: 'db' }, spec: { minAvailable: 2, selector: { matchLabels: { app: 'db' } } } });
+    await pdbStatus(c, 'db', (x) => x.currentHealthy === 2);
+    const refused = await c.kubectl(['drain', 'n1', '--force', '--grace-period=0', '--timeout=3s', '--pod-selector=app=db']);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stdout + refused.stderr, /Cannot evict pod as it would violate the pod's disruption budget\./);
+    assert.equal((await c.client.get<Pod>(PODS, NS, 'db-a')).metadata.deletionTimestamp, undefined);
+    // Cordoned: the node lifecycle controller adds the unschedulable taint on its next pass.
+    await c.clock.advance(5_000);
+    await eventually(async () => ((await c.client.get(NODES, '', 'n1')) as any).spec?.taints?.some((x: any) => x.key === 'node.kubernetes.io/unschedulable' && x.effect === 'NoSchedule'));
+
+    await c.client.patch(PDBS, NS, 'db', { spec: { minAvailable: 1 } });
+    await pdbStatus(c, 'db', (x) => x.disruptionsAllowed === 1 && x.observedGeneration === 2);
+    const drained = await c.kubectl(['drain', 'n1', '--force', '--grace-period=0', '--timeout=20s', '--pod-selector=pick=yes']);
+    assert.equal(drained.code, 0, drained.stderr);
+    assert.match(drained.stdout, /evicting pod default\/db-a/);
+    assert.match(drained.stdout, /node\/n1 drained/);
+    await assert.rejects(c.client.get(PODS, NS, 'db-a'), (err: unknown) => err instanceof ApiError && err.code === 404);
+    const s = await pdbStatus(c, 'db', (x) => x.currentHealthy === 1);
+    assert.equal(s.disruptionsAllowed, 0);
+  });
 });

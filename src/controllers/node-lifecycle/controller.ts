@@ -45,6 +45,8 @@ interface Health {
   heartbeat?: string;
   renewTime?: string;
   readyStatus?: string;
+  /** Marking the node's pods not ready failed and is to be retried. */
+  markPending?: boolean;
 }
 
 export interface NodeLifecycleOptions {
@@ -144,13 +146,19 @@ export class NodeLifecycleController {
 
     const current = node.status?.conditions?.find((c) => c.type === 'Ready');
     const status = current?.status ?? 'Unknown';
+    const lostReady = h.readyStatus === 'True' && status !== 'True';
     if (status !== h.readyStatus) {
-      if (h.readyStatus === 'True' && status !== 'True') this.nodeEvent(node, 'NodeNotReady');
+      if (lostReady) this.nodeEvent(node, 'NodeNotReady');
       if (status === 'True') this.nodeEvent(node, 'NodeReady');
       h.readyStatus = status;
     }
     await this.reconcileTaints(node, now);
-    if (status !== 'True') await this.markPodsNotReady(node, now);
+    // Pods lose Ready when their node does (and again on the next pass if that failed).
+    if (lostReady || (h.markPending && status !== 'True')) {
+      h.markPending = true;
+      await this.markPodsNotReady(node, now);
+      h.markPending = false;
+    } else if (status === 'True') h.markPending = false;
   }
 
   private nodeEvent(node: Node, reason: 'NodeNotReady' | 'NodeReady'): void {
@@ -161,7 +169,8 @@ export class NodeLifecycleController {
   private async reconcileTaints(node: Node, now: number): Promise<void> {
     const cond = (type: string) => node.status?.conditions?.find((c) => c.type === type)?.status;
     const wanted: Taint[] = [];
-    const ready = cond('Ready') ?? 'Unknown';
+    // No Ready condition yet (a node just registering): no readiness taint until the startup grace ends.
+    const ready = cond('Ready');
     if (ready === 'False') wanted.push({ key: TAINT_NOT_READY, effect: 'NoSchedule' }, { key: TAINT_NOT_READY, effect: 'NoExecute' });
     if (ready === 'Unknown') wanted.push({ key: TAINT_UNREACHABLE, effect: 'NoSchedule' }, { key: TAINT_UNREACHABLE, effect: 'NoExecute' });
     if (cond('MemoryPressure') === 'True') wanted.push({ key: TAINT_MEMORY_PRESSURE, effect: 'NoSchedule' });
