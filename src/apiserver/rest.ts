@@ -46,11 +46,17 @@ function managerFromAgent(req: IncomingMessage): string {
 }
 
 /** Checks that the body is this resource's kind and version, the way Kubernetes' decoder does. */
-function checkTypeMeta(info: ResourceInfo, obj: unknown): KubeObject {
+function checkTypeMeta(info: ResourceInfo, obj: unknown, { fillTypeMeta = true } = {}): KubeObject {
   if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw errors.badRequest('the request body must be a JSON or YAML object');
   const o = obj as KubeObject;
   const expected = groupVersion(info);
   const kind = info.kind;
+  // Kubernetes' decoder fills a missing kind, and a missing apiVersion, from the endpoint's
+  // (client-node's typed clients send neither). An apply configuration must name both.
+  if (fillTypeMeta) {
+    if (o.kind === undefined || o.kind === '') o.kind = kind;
+    if (o.apiVersion === undefined || o.apiVersion === '') o.apiVersion = expected;
+  }
   if (o.kind === undefined || o.kind === '') {
     throw errors.badRequest(`Object 'Kind' is missing in '${JSON.stringify(obj).slice(0, 200)}'`);
   }
@@ -212,7 +218,7 @@ export async function handlePatch(rc: RestContext, req: IncomingMessage, res: Se
   if (type === 'apply') {
     const manager = query.get('fieldManager');
     if (!manager) throw errors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const applied = checkTypeMeta(info, parseYaml(body));
+    const applied = checkTypeMeta(info, parseYaml(body), { fillTypeMeta: false });
     if (applied.metadata.name && applied.metadata.name !== r.name) {
       throw errors.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${r.name})`);
     }
