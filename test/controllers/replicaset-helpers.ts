@@ -1,11 +1,10 @@
-// Helpers for the workload controller suites: a memory-store cluster (API server + scheduler, no
-// node agent) with the workload controllers running against it, and the kubelet's part played by
-// hand through the pod status subresource.
+// Helpers for the workload controller suites: a memory-store cluster (API server, scheduler and
+// controllers, no node agent), with the kubelet's part played by hand through the pod status
+// subresource.
 
 import type { KubeObject, Pod } from '../../src/api/types.js';
 import { ApiClient } from '../../src/client/client.js';
-import { startWorkloadControllers } from '../../src/controllers/workloads.js';
-import { createLogger, silentLogger } from '../../src/util/log.js';
+import { createLogger } from '../../src/util/log.js';
 import { testCluster, eventually, type TestCluster } from '../helpers/cluster.js';
 
 export const PODS = ApiClient.resourceOf('v1', 'Pod');
@@ -18,11 +17,9 @@ export const REVISIONS = ApiClient.resourceOf('apps/v1', 'ControllerRevision');
 
 export { eventually };
 
+/** The cluster runs the workload controllers itself; K8TS_TEST_LOG=1 shows their log. */
 export async function workloadCluster(t: { after(fn: () => unknown): unknown }): Promise<TestCluster> {
-  const cluster = await testCluster(t, { store: 'memory' });
-  const controllers = await startWorkloadControllers(cluster.client, { log: process.env.K8TS_TEST_LOG ? createLogger('text') : silentLogger });
-  t.after(() => controllers.stop());
-  return cluster;
+  return testCluster(t, { store: 'memory', ...(process.env.K8TS_TEST_LOG ? { logger: createLogger('text') } : {}) });
 }
 
 export async function pods(client: ApiClient, namespace: string, labelSelector?: string): Promise<Pod[]> {
