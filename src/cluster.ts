@@ -26,7 +26,6 @@ import { resources } from './api/resources.js';
 import { ApiClient } from './client/client.js';
 import { ServiceAccountController } from './controllers/serviceaccounts.js';
 import { NamespaceController } from './controllers/namespaces.js';
-import { startWorkloadControllers } from './controllers/workloads.js';
 import { EndpointsController } from './controllers/endpoints/controller.js';
 import { EndpointSliceController } from './controllers/endpointslice/controller.js';
 import { startNodeDns } from './network/dns/index.js';
@@ -170,16 +169,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const scheduler = new Scheduler(client, clock, new ApiEventSink(client), log.child('scheduler'));
     const endpoints = new EndpointsController(client, log.child('endpoints'));
     const endpointSlices = new EndpointSliceController(client, log.child('endpointslices'));
-    const [workloads] = await Promise.all([
-      startWorkloadControllers(client, { clock, log: log.child('workloads') }),
-      serviceAccounts.start(),
-      namespaces.start(),
-      scheduler.start(),
-      endpoints.start(),
-      endpointSlices.start(),
-    ]);
+    await Promise.all([serviceAccounts.start(), namespaces.start(), scheduler.start(), endpoints.start(), endpointSlices.start()]);
     cleanups.push(() => {
-      workloads.stop();
       serviceAccounts.stop();
       namespaces.stop();
       scheduler.stop();

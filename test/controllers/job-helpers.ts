@@ -4,8 +4,6 @@
 import type { KubeObject, Pod, ContainerStatus } from '../../src/api/types.js';
 import { ApiClient } from '../../src/client/client.js';
 import { FakeClock, rfc3339 } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
-import { startBatchAndLifecycleControllers } from '../../src/controllers/batch.js';
 import { testCluster, eventually, type TestCluster } from '../helpers/cluster.js';
 import type { ClusterOptions } from '../../src/cluster.js';
 
@@ -21,13 +19,10 @@ export interface ControllerCluster extends TestCluster {
 
 type T = { after(fn: () => unknown): unknown };
 
-/** A cluster on a fake clock with the batch and lifecycle controllers (if the cluster does not start them). */
-export async function controllerCluster(t: T, options: ClusterOptions = {}, extra: { terminatedPodGcThreshold?: number; startAt?: number } = {}): Promise<ControllerCluster> {
-  const { startAt, ...controllerOptions } = extra;
-  const clock = new FakeClock(startAt);
+/** A cluster on a fake clock; startCluster runs the batch and lifecycle controllers on it. */
+export async function controllerCluster(t: T, options: ClusterOptions = {}, extra: { startAt?: number } = {}): Promise<ControllerCluster> {
+  const clock = new FakeClock(extra.startAt);
   const cluster = await testCluster(t, { store: 'memory', clock, ...options });
-  const controllers = await startBatchAndLifecycleControllers(cluster.client, { clock, log: silentLogger, ...controllerOptions });
-  t.after(() => controllers.stop());
   return Object.assign(cluster, { clock });
 }
 

@@ -3,6 +3,10 @@ import assert from 'node:assert/strict';
 import type { Node, Pod } from '../../src/api/types.js';
 import { ApiError } from '../../src/api/errors.js';
 import { ApiClient } from '../../src/client/client.js';
+import { Informer } from '../../src/client/informer.js';
+import { silentLogger } from '../../src/util/log.js';
+import { PodsByNode } from '../../src/controllers/node-lifecycle/pods-by-node.js';
+import { PodGcController } from '../../src/controllers/podgc/controller.js';
 import { rfc3339, rfc3339Micro } from '../../src/util/clock.js';
 import { controllerCluster, eventually, runPod, eventsFor, NODES, PODS, type ControllerCluster } from './job-helpers.js';
 
@@ -123,7 +127,7 @@ describe('node lifecycle', () => {
   });
 
   test('pod GC: pods of a node that no longer exists are failed with DeletionByPodGC and deleted; terminated pods beyond the threshold go oldest first', async (t) => {
-    const c = await controllerCluster(t, {}, { terminatedPodGcThreshold: 2 });
+    const c = await controllerCluster(t);
     await c.client.create(PODS, NS, { metadata: { name: 'orphan', finalizers: ['example.com/hold'] }, spec: { nodeName: 'gone', containers: [{ name: 'c', image: 'busybox' }] } });
     await settle();
     await advance(c, 20_000);
@@ -137,17 +141,26 @@ describe('node lifecycle', () => {
     const cond = failed.status!.conditions!.find((x) => x.type === 'DisruptionTarget')!;
     assert.deepEqual([cond.status, cond.reason, cond.message], ['True', 'DeletionByPodGC', 'PodGC: node no longer exists']);
 
+    // The threshold (12500 in the cluster) with a collector of our own at 2.
+    const pods = new Informer<Pod>(c.client, PODS);
+    const nodes = new Informer<Node>(c.client, NODES);
+    const podsByNode = new PodsByNode(pods);
+    pods.start();
+    nodes.start();
+    t.after(() => {
+      pods.stop();
+      nodes.stop();
+    });
+    await Promise.all([pods.synced, nodes.synced]);
+    const gc = new PodGcController({ client: c.client, pods, nodes, podsByNode, clock: c.clock, log: silentLogger, terminatedPodThreshold: 2 });
     for (const name of ['t1', 't2', 't3', 't4']) {
       const p = await c.client.create<Pod>(PODS, NS, { metadata: { name }, spec: { containers: [{ name: 'c', image: 'busybox' }] } });
       await c.client.patch(PODS, NS, p.metadata.name!, { status: { phase: 'Succeeded' } }, 'merge', 'status');
       await c.clock.advance(1_000);
     }
-    await settle();
-    await advance(c, 20_000);
-    const left = await eventually(async () => {
-      const names = (await c.client.list<Pod>(PODS, NS)).items.map((p) => p.metadata.name!).filter((n) => n.startsWith('t'));
-      return names.length === 2 ? names : undefined;
-    });
+    await eventually(() => pods.list().filter((p) => p.status?.phase === 'Succeeded').length === 4);
+    await gc.collect();
+    const left = (await c.client.list<Pod>(PODS, NS)).items.map((p) => p.metadata.name!).filter((n) => n.startsWith('t'));
     assert.deepEqual(left.sort(), ['t3', 't4']);
     try {
       await c.client.get(PODS, NS, 't1');
