@@ -26,6 +26,8 @@ import { resources } from './api/resources.js';
 import { ApiClient } from './client/client.js';
 import { ServiceAccountController } from './controllers/serviceaccounts.js';
 import { NamespaceController } from './controllers/namespaces.js';
+import { startBatchAndLifecycleControllers } from './controllers/batch.js';
+import { startWorkloadControllers } from './controllers/workloads.js';
 import { EndpointsController } from './controllers/endpoints/controller.js';
 import { EndpointSliceController } from './controllers/endpointslice/controller.js';
 import { startNodeDns } from './network/dns/index.js';
@@ -169,14 +171,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const scheduler = new Scheduler(client, clock, new ApiEventSink(client), log.child('scheduler'));
     const endpoints = new EndpointsController(client, log.child('endpoints'));
     const endpointSlices = new EndpointSliceController(client, log.child('endpointslices'));
-    await Promise.all([serviceAccounts.start(), namespaces.start(), scheduler.start(), endpoints.start(), endpointSlices.start()]);
+    const [workloads] = await Promise.all([
+      startWorkloadControllers(client, { clock, log: log.child('workloads') }),
+      serviceAccounts.start(),
+      namespaces.start(),
+      scheduler.start(),
+      endpoints.start(),
+      endpointSlices.start(),
+    ]);
     cleanups.push(() => {
+      workloads.stop();
       serviceAccounts.stop();
       namespaces.stop();
       scheduler.stop();
       endpoints.stop();
       endpointSlices.stop();
     });
+    const batch = await startBatchAndLifecycleControllers(client, { clock, log: log.child('controllers') });
+    cleanups.push(() => batch.stop());
 
     let agent: NodeAgent | undefined;
     const nodeName = options.node ? options.node.name ?? defaultNodeName() : undefined;
