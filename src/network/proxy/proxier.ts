@@ -92,14 +92,18 @@ export class ServiceProxy {
     this.recheckTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops watching; removes every rule unless `keepRules` (pods that outlive the node agent keep
+   * their Services until the next proxy of this cluster takes the chains over).
+   */
+  async stop(options: { keepRules?: boolean } = {}): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     clearInterval(this.recheckTimer);
     this.services.stop();
     this.slices.stop();
     await this.syncing?.catch(() => undefined);
-    await removeAll(this.chains);
+    if (!options.keepRules) await removeAll(this.chains);
   }
 
   /** The current plan (for diagnostics and tests). */
