@@ -213,7 +213,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           ...(address.startsWith('127.') || address === '0.0.0.0' ? { loopbackApiServer: { port } } : {}),
           log: log.child('proxy'),
         });
-        cleanups.push(() => proxy.stop());
+        cleanups.push(() => proxy.stop({ keepRules: options.node!.keepPodsOnStop === true }));
         const [, nodeDns] = await Promise.all([proxy.start(), startNodeDns({ client, host: network.gateway, serviceCidr, log: log.child('dns') })]);
         cleanups.push(() => nodeDns.dns.stop());
         dnsConfig = nodeDns.dnsConfig;
