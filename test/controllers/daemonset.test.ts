@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Node, Pod, Taint } from '../../src/api/types.js';
 import type { ApiClient } from '../../src/client/client.js';
 import type { ControllerRevision, DaemonSet } from '../../src/controllers/shared/types.js';
-import { DAEMON_SETS, NODES, PODS, REVISIONS, activePods, container, eventually, events, watchWhile, keepReady, readyAll, workloadCluster } from './replicaset-helpers.js';
+import { DAEMON_SETS, NODES, PODS, REVISIONS, activePods, container, eventually, events, finishTerminating, watchWhile, keepReady, readyAll, workloadCluster } from './replicaset-helpers.js';
 
 async function addNode(client: ApiClient, name: string, labels: Record<string, string> = {}, taints: Taint[] = []): Promise<void> {
   await client.create<Node>(NODES, '', { metadata: { name, labels: { 'kubernetes.io/hostname': name, ...labels } }, spec: { taints } });
@@ -253,5 +253,19 @@ test('DaemonSet controller', async (t) => {
     assert.equal(lostReady, false, 'every node kept a ready pod throughout');
     const pods = await activePods(client, 'default', 'app=surge');
     assert.deepEqual(pods.map((p) => p.spec.containers[0]!.image), ['nginx:2', 'nginx:2']);
+  });
+
+  await t.test('a failed daemon pod is killed and replaced', async () => {
+    const [victim] = (await podsByNode(client, 'agent')).get('n2')!;
+    await client.patch(PODS, 'default', victim!.metadata.name!, { status: { phase: 'Failed' } }, 'merge', 'status');
+    const ev = await eventually(async () => (await events(client, 'default', 'agent')).find((e) => e.reason === 'FailedDaemonPod'));
+    assert.equal(ev.type, 'Warning');
+    assert.equal(ev.message, `Found failed daemon pod default/${victim!.metadata.name} on node n2, will try to kill it`);
+    await finishTerminating(client, 'default', 'app=agent');
+    const replacement = await eventually(async () => {
+      const p = (await podsByNode(client, 'agent')).get('n2')?.find((x) => x.metadata.name !== victim!.metadata.name && x.status?.phase !== 'Failed');
+      return p;
+    });
+    assert.equal(target(replacement), 'n2');
   });
 });

@@ -236,4 +236,23 @@ test('Deployment controller', async (t) => {
     });
     assert.equal(later.status?.conditions?.find((c) => c.type === 'Available')?.status, 'True');
   });
+
+  await t.test('a ReplicaSet that cannot create pods reports ReplicaFailure on the Deployment', async () => {
+    await client.create(DEPLOYMENTS, 'default', deployment('nosa', { template: { metadata: { labels: { app: 'nosa' } }, spec: { containers: container(), serviceAccountName: 'missing' } } }));
+    const d = await eventually(async () => {
+      const cur = await client.get<Deployment>(DEPLOYMENTS, 'default', 'nosa');
+      return cur.status?.conditions?.some((c) => c.type === 'ReplicaFailure') && cur;
+    });
+    const [rs] = await setsOf(client, 'nosa');
+    const fromSet = rs!.status!.conditions!.find((c) => c.type === 'ReplicaFailure')!;
+    const c = d.status!.conditions!.find((x) => x.type === 'ReplicaFailure')!;
+    assert.deepEqual(c, {
+      type: 'ReplicaFailure',
+      status: 'True',
+      lastUpdateTime: fromSet.lastTransitionTime,
+      lastTransitionTime: fromSet.lastTransitionTime,
+      reason: 'FailedCreate',
+      message: fromSet.message,
+    });
+  });
 });

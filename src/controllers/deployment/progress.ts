@@ -99,5 +99,5 @@ function requeueStuck(s: SyncState, status: DeploymentStatus): void {
   const c = getCondition(status, 'Progressing');
   if (!hasProgressDeadline(d) || !c || c.reason === 'ProgressDeadlineExceeded' || deploymentComplete(d, status)) return;
   const due = Date.parse(c.lastUpdateTime ?? '') + d.spec.progressDeadlineSeconds! * 1000 - s.now();
-  s.ctx.requeueAfter(s.key, due < 1000 ? 0 : due + 1000);
+  s.ctx.requeueAfter(s.key, Math.max(due, 0) + 1000);
 }
