@@ -30,6 +30,8 @@ export interface BatchControllersOptions {
 
 export interface BatchControllers {
   stop(): void;
+  /** Resolves when every controller has filled its caches and runs. */
+  synced: Promise<void>;
 }
 
 export async function startBatchAndLifecycleControllers(client: ApiClient, opts: BatchControllersOptions): Promise<BatchControllers> {
@@ -49,35 +51,23 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
   const podGc = new PodGcController({ client, pods, nodes, podsByNode, clock, log: log.child('podgc'), ...(opts.terminatedPodGcThreshold !== undefined ? { terminatedPodThreshold: opts.terminatedPodGcThreshold } : {}) });
   const disruption = new DisruptionController({ client, pods, clock, log: log.child('disruption') });
 
-  const stops: (() => void)[] = [];
+  const stoppers = [pods, nodes, job, cronJob, gc, nodeLifecycle, disruption, ttl, taintEviction, podGc];
+  let stopped = false;
   const stop = () => {
-    for (const s of stops.reverse()) s();
-    stops.length = 0;
+    if (stopped) return;
+    stopped = true;
+    for (const s of stoppers.reverse()) s.stop();
   };
-  try {
-    pods.start();
-    nodes.start();
-    stops.push(() => pods.stop(), () => nodes.stop());
-    await Promise.all([pods.synced, nodes.synced]);
-    await job.start();
-    stops.push(() => job.stop());
+  pods.start();
+  nodes.start();
+  // Every informer lists at once, in the background: the cluster does not wait for these caches
+  // (about thirty lists and watches); each controller acts once the caches it reads are filled.
+  const synced = Promise.all([pods.synced, nodes.synced, job.start(), cronJob.start(), gc.start(), nodeLifecycle.start(), disruption.start()]).then(() => {
+    if (stopped) return;
     ttl.start();
-    stops.push(() => ttl.stop());
-    await cronJob.start();
-    stops.push(() => cronJob.stop());
-    await gc.start();
-    stops.push(() => gc.stop());
-    await nodeLifecycle.start();
-    stops.push(() => nodeLifecycle.stop());
     taintEviction.start();
-    stops.push(() => taintEviction.stop());
     podGc.start();
-    stops.push(() => podGc.stop());
-    await disruption.start();
-    stops.push(() => disruption.stop());
-  } catch (err) {
-    stop();
-    throw err;
-  }
-  return { stop };
+  });
+  synced.catch((err: unknown) => log.error('batch controllers failed to start', { error: (err as Error).message }));
+  return { stop, synced };
 }

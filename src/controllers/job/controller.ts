@@ -95,7 +95,7 @@ export class JobController {
 
   async start(): Promise<void> {
     this.jobs.start();
-    await this.jobs.synced;
+    await Promise.all([this.jobs.synced, this.opts.pods.synced]);
     this.jobsSynced = true;
     for (const p of this.opts.pods.list()) {
       const ref = controllerOf(p);
