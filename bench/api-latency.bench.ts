@@ -14,7 +14,7 @@ import { CONFIGMAPS, PODS, configMap, pod, preload, readyCluster } from './lib/c
 import { ms, size, summarize, table, vs, type Summary } from './lib/stats.js';
 
 const STORED = size([1_000, 10_000], [100, 1_000]);
-const SAMPLES = size(1_000, 100);
+const SAMPLES = size(600, 100);
 const WARMUP = size(300, 50);
 
 type Kind = 'configmaps' | 'pods';
