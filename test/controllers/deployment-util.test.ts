@@ -5,9 +5,8 @@ import { scaledValue } from '../../src/controllers/shared/intstr.js';
 import type { Deployment, ReplicaSet } from '../../src/controllers/shared/types.js';
 import { SyncState, type DeploymentContext } from '../../src/controllers/deployment/context.js';
 import { scale } from '../../src/controllers/deployment/sync.js';
-import { newReplicasFor } from '../../src/controllers/deployment/rolling.js';
 import { calculateStatus } from '../../src/controllers/deployment/progress.js';
-import { equalIgnoreHash, fenceposts, maxUnavailable, setNewReplicaSetAnnotations } from '../../src/controllers/deployment/util.js';
+import { equalIgnoreHash, fenceposts, maxUnavailable, newReplicasFor, setNewReplicaSetAnnotations } from '../../src/controllers/deployment/util.js';
 import { FakeClock } from '../../src/util/clock.js';
 import type { ApiClient } from '../../src/client/client.js';
 

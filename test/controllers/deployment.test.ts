@@ -219,7 +219,7 @@ test('Deployment controller', async (t) => {
   });
 
   await t.test('minReadySeconds: ready pods count as available only after it', async () => {
-    await client.create(DEPLOYMENTS, 'default', deployment('slowready', { minReadySeconds: 1, replicas: 1 }));
+    await client.create(DEPLOYMENTS, 'default', deployment('slowready', { minReadySeconds: 30, replicas: 1 }));
     const [pod] = await eventually(async () => {
       const ps = await activePods(client, 'default', 'app=slowready');
       return ps.length === 1 && ps;
@@ -229,7 +229,10 @@ test('Deployment controller', async (t) => {
       const cur = await client.get<Deployment>(DEPLOYMENTS, 'default', 'slowready');
       return cur.status?.readyReplicas === 1 && cur;
     });
-    assert.equal(early.status?.availableReplicas ?? 0, 0, 'not available the moment it is ready');
+    assert.equal(early.status?.availableReplicas ?? 0, 0, 'ready for less than 30 s is not available');
+    assert.equal(early.status?.conditions?.find((c) => c.type === 'Available')?.status, 'False');
+    // Ready since 29 s ago: nothing but the controller's own timer can notice the second left.
+    await setReady(client, pod!, true, new Date(Date.now() - 29_000));
     const later = await eventually(async () => {
       const cur = await client.get<Deployment>(DEPLOYMENTS, 'default', 'slowready');
       return cur.status?.availableReplicas === 1 && cur;

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Pod } from '../../src/api/types.js';
 import { Expectations, EXPECTATIONS_TTL_MS } from '../../src/controllers/shared/expectations.js';
-import { isPodAvailable, podsToDelete, slowStartBatch } from '../../src/controllers/shared/pods.js';
+import { isPodAvailable, msUntilAvailable, podsToDelete, slowStartBatch } from '../../src/controllers/shared/pods.js';
 import { WorkQueue } from '../../src/controllers/shared/queue.js';
 import { calculateStatus } from '../../src/controllers/replicaset/status.js';
 import type { ReplicaSet } from '../../src/controllers/shared/types.js';
@@ -57,6 +57,10 @@ describe('which pods a ReplicaSet deletes first', () => {
     assert.equal(isPodAvailable(p, 5, NOW), true);
     assert.equal(isPodAvailable(p, 6, NOW), false);
     assert.equal(isPodAvailable(pod('q'), 0, NOW), false);
+    // The controller's next look: when the soonest ready pod becomes available.
+    assert.equal(msUntilAvailable([p, pod('r', { readySince: NOW - 2000 }), pod('q')], 6, NOW), 1000);
+    assert.equal(msUntilAvailable([p], 5, NOW), undefined, 'already available');
+    assert.equal(msUntilAvailable([p], 0, NOW), undefined);
   });
 });
 

@@ -16,7 +16,7 @@ import { Expectations } from '../shared/expectations.js';
 import { CacheIndex, byController, byNamespace } from '../shared/index.js';
 import { DAEMON_SETS, PODS, keyOf, splitKey, type WorkloadInformers } from '../shared/informers.js';
 import { controllerRefOf, newControllerRef } from '../shared/owner.js';
-import { isPodAvailable, isPodReady, podFromTemplate, podKey } from '../shared/pods.js';
+import { isPodAvailable, isPodReady, msUntilAvailable, podFromTemplate, podKey } from '../shared/pods.js';
 import { WorkQueue } from '../shared/queue.js';
 import type { ControllerRevision, DaemonSet, PodTemplateSpec } from '../shared/types.js';
 import { cleanupHistory, constructHistory, REVISION_HASH } from './history.js';
@@ -120,12 +120,7 @@ export class DaemonSetController {
     const oldOwner = this.owner(old);
     const ds = this.owner(pod);
     if (oldOwner && oldOwner !== ds) this.queue.add(keyOf(oldOwner));
-    if (ds) {
-      this.queue.add(keyOf(ds));
-      const minReady = ds.spec.minReadySeconds ?? 0;
-      if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(ds), minReady * 1000 + 1000);
-      return;
-    }
+    if (ds) return this.queue.add(keyOf(ds));
     this.podAdded(pod);
   }
 
@@ -315,9 +310,9 @@ export class DaemonSetController {
         await this.client.update(DAEMON_SETS, { ...fresh, status: { ...status, collisionCount: fresh.status?.collisionCount } }, 'status');
       }
     }
-    // Availability after minReadySeconds is a change no informer reports.
-    const minReady = ds.spec.minReadySeconds ?? 0;
-    if (minReady > 0 && status.numberReady !== (status.numberAvailable ?? 0)) this.queue.addAfter(keyOf(ds), minReady * 1000);
+    // No event reports a pod becoming available: look again when the next one will be.
+    const due = msUntilAvailable(this.ownedPods(ds), ds.spec.minReadySeconds ?? 0, this.clock.now());
+    if (due !== undefined) this.queue.addAfter(keyOf(ds), due + 100);
   }
 
   /** Owned pods by target node, from the cache: what the status counts. */

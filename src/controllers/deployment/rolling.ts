@@ -2,23 +2,11 @@
 // replicas + maxSurge, shrink old sets while availability stays at replicas - maxUnavailable,
 // removing unhealthy old replicas first so that they never block the rollout.
 
-import type { Deployment, ReplicaSet } from '../shared/types.js';
+import type { ReplicaSet } from '../shared/types.js';
 import type { SyncState } from './context.js';
-import { scaledValue } from '../shared/intstr.js';
 import { syncRolloutStatus } from './progress.js';
 import { cleanup, scaleAndRecord, setsAndSyncRevision } from './sync.js';
-import { activeSets, availableReplicas, byCreation, deploymentComplete, maxUnavailable, replicasOf, specReplicas } from './util.js';
-
-/** NewRSNewReplicas: the new set's next size. */
-export function newReplicasFor(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet): number {
-  if ((d.spec.strategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') return replicasOf(d);
-  const surge = scaledValue(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicasOf(d), true);
-  const current = specReplicas(all);
-  const maxTotal = replicasOf(d) + surge;
-  if (current >= maxTotal) return replicasOf(newRS);
-  const up = Math.min(maxTotal - current, replicasOf(d) - replicasOf(newRS));
-  return replicasOf(newRS) + up;
-}
+import { activeSets, availableReplicas, byCreation, deploymentComplete, maxUnavailable, newReplicasFor, replicasOf, specReplicas } from './util.js';
 
 export async function rolloutRolling(s: SyncState, sets: ReplicaSet[]): Promise<void> {
   const { newRS, oldSets } = await setsAndSyncRevision(s, sets, true);

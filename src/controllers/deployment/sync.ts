@@ -25,6 +25,7 @@ import {
   maxRevision,
   maxSurge,
   newCondition,
+  newReplicasFor,
   proportion,
   replicasAnnotationsNeedUpdate,
   replicasOf,
@@ -35,7 +36,6 @@ import {
   specReplicas,
   splitSets,
 } from './util.js';
-import { newReplicasFor } from './rolling.js';
 
 export interface SetsView {
   newRS?: ReplicaSet;

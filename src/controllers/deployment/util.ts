@@ -84,6 +84,17 @@ function withoutHash(template: PodTemplateSpec | undefined): unknown {
   return t;
 }
 
+/** NewRSNewReplicas: the new set's next size. */
+export function newReplicasFor(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet): number {
+  if ((d.spec.strategy?.type ?? 'RollingUpdate') !== 'RollingUpdate') return replicasOf(d);
+  const surge = scaledValue(d.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', replicasOf(d), true);
+  const current = specReplicas(all);
+  const maxTotal = replicasOf(d) + surge;
+  if (current >= maxTotal) return replicasOf(newRS);
+  const up = Math.min(maxTotal - current, replicasOf(d) - replicasOf(newRS));
+  return replicasOf(newRS) + up;
+}
+
 /** Templates equal but for the pod-template-hash label (EqualIgnoreHash). */
 export function equalIgnoreHash(a: PodTemplateSpec | undefined, b: PodTemplateSpec | undefined): boolean {
   return isDeepStrictEqual(withoutHash(a), withoutHash(b));

@@ -15,7 +15,7 @@ import { Expectations } from '../shared/expectations.js';
 import { CacheIndex, byController, byNamespace } from '../shared/index.js';
 import { PODS, REPLICA_SETS, keyOf, splitKey, type WorkloadInformers } from '../shared/informers.js';
 import { controllerRefOf, newControllerRef } from '../shared/owner.js';
-import { isPodActive, isPodReady, podFromTemplate, podKey, podsToDelete, slowStartBatch } from '../shared/pods.js';
+import { isPodActive, msUntilAvailable, podFromTemplate, podKey, podsToDelete, slowStartBatch } from '../shared/pods.js';
 import { WorkQueue } from '../shared/queue.js';
 import type { ReplicaSet } from '../shared/types.js';
 import { calculateStatus, sameStatus } from './status.js';
@@ -115,12 +115,7 @@ export class ReplicaSetController {
       if (previous) this.queue.add(keyOf(previous));
     }
     const rs = this.owningSet(pod);
-    if (rs) {
-      this.queue.add(keyOf(rs));
-      const minReady = rs.spec.minReadySeconds ?? 0;
-      if (minReady > 0 && !isPodReady(old) && isPodReady(pod)) this.queue.addAfter(keyOf(rs), minReady * 1000 + 1000);
-      return;
-    }
+    if (rs) return this.queue.add(keyOf(rs));
     if (!ref && (labelsChanged || oldRef)) for (const s of this.matchingSets(pod)) this.queue.add(keyOf(s));
   }
 
@@ -160,12 +155,10 @@ export class ReplicaSetController {
         manageError = err;
       }
     }
-    const updated = await this.writeStatus(rs, pods, manageError);
-    const replicas = updated.spec.replicas ?? 1;
-    const minReady = updated.spec.minReadySeconds ?? 0;
-    if (!manageError && minReady > 0 && updated.status?.readyReplicas === replicas && (updated.status?.availableReplicas ?? 0) !== replicas) {
-      this.queue.addAfter(key, minReady * 1000);
-    }
+    await this.writeStatus(rs, pods, manageError);
+    // No event reports a pod becoming available: look again when the next one will be.
+    const due = msUntilAvailable(pods, rs.spec.minReadySeconds ?? 0, this.clock.now());
+    if (due !== undefined) this.queue.addAfter(key, due + 100);
     if (manageError) throw manageError;
   }
 

@@ -23,6 +23,21 @@ export function isPodAvailable(pod: Pod, minReadySeconds: number, now: number): 
   return since !== undefined && since + minReadySeconds * 1000 <= now;
 }
 
+/** How long until the first ready but not yet available pod becomes available, if there is one. */
+export function msUntilAvailable(pods: Pod[], minReadySeconds: number, now: number): number | undefined {
+  if (!minReadySeconds) return undefined;
+  let next: number | undefined;
+  for (const pod of pods) {
+    const c = readyCondition(pod);
+    if (c?.status !== 'True') continue;
+    const since = time(c.lastTransitionTime);
+    if (since === undefined) continue;
+    const due = since + minReadySeconds * 1000 - now;
+    if (due > 0 && (next === undefined || due < next)) next = due;
+  }
+  return next;
+}
+
 export function isPodTerminal(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
