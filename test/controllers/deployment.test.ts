@@ -73,6 +73,13 @@ test('Deployment controller', async (t) => {
       ],
     );
     assert.match(await kubectl('get', 'deploy', 'web', '--no-headers'), /^web\s+3\/3\s+3\s+3\s+/);
+    const both = await kubectl('get', 'deploy,rs', '--no-headers');
+    assert.match(both, /^deployment\.apps\/web\s+3\/3\s+3\s+3\s+/m);
+    assert.match(both, new RegExp(`^replicaset\\.apps/web-${hash}\\s+3\\s+3\\s+3\\s+`, 'm'));
+    // kubectl describe finds the new set through the owner references and lists the events.
+    const described = await kubectl('describe', 'deployment', 'web');
+    assert.match(described, new RegExp(`NewReplicaSet:\\s+web-${hash} \\(3/3 replicas created\\)`));
+    assert.match(described, new RegExp(`Normal\\s+ScalingReplicaSet\\s+\\S+\\s+deployment-controller\\s+Scaled up replica set web-${hash} from 0 to 3`));
   });
 
   await t.test('kubectl set image rolls within maxSurge and maxUnavailable; history lists both revisions', async () => {
