@@ -21,6 +21,9 @@ import { DependencyGraph, type GraphNode } from './graph.js';
 /** The kinds the collector watches: everything served, once (events.k8s.io shares core events). */
 export const collectedResources = resources.filter((r) => r.verbs.includes('delete') && r.verbs.includes('watch') && r.group !== 'events.k8s.io');
 
+/** Absent owners remembered (the collector's absentOwnerCache holds 500; more saves lookups here). */
+const ABSENT_CACHE_SIZE = 10_000;
+
 type OwnerState = 'solid' | 'dangling' | 'waiting';
 
 export interface GarbageCollectorOptions {
@@ -101,7 +104,7 @@ export class GarbageCollector {
     if (!uid) return;
     const node = this.graph.remove(uid);
     if (!this.synced) return;
-    this.absent.add(uid);
+    this.markAbsent(uid);
     for (const d of this.graph.dependents(uid)) this.queue.add(d.uid);
     // An owner waiting for its dependents may now be free.
     for (const o of node?.owners ?? []) {
@@ -155,18 +158,25 @@ export class GarbageCollector {
     try {
       const found = await this.client.get(info, info.namespaced ? node.namespace : '', ref.name);
       if (found.metadata.uid !== ref.uid) {
-        this.absent.add(ref.uid);
+        this.markAbsent(ref.uid);
         return 'dangling';
       }
       const finalizers = found.metadata.finalizers ?? [];
       return found.metadata.deletionTimestamp && finalizers.includes('foregroundDeletion') ? 'waiting' : 'solid';
     } catch (err) {
       if (err instanceof ApiError && err.code === 404) {
-        this.absent.add(ref.uid);
+        this.markAbsent(ref.uid);
         return 'dangling';
       }
       throw err;
     }
+  }
+
+  /** Remembers an absent owner, forgetting the oldest beyond ABSENT_CACHE_SIZE (as upstream's LRU). */
+  private markAbsent(uid: string): void {
+    this.absent.delete(uid);
+    this.absent.add(uid);
+    if (this.absent.size > ABSENT_CACHE_SIZE) this.absent.delete(this.absent.values().next().value!);
   }
 
   // ---- owners being deleted -------------------------------------------------------------------------
