@@ -92,11 +92,12 @@ export const errors = {
       'the object has been modified; please apply your changes to the latest version and try again',
     );
   },
-  /** 422: `Pod "p" is invalid: <field errors>`. `kind` is the Kind (`Pod`), as Kubernetes reports it. */
+  /** 422: `Pod "p" is invalid: <field errors>` (`Deployment.apps "web"` for a named group). */
   invalid(group: string, kind: string, name: string, fieldErrors: FieldError[]): ApiError {
     const unique = dedupe(fieldErrors);
     const causes = unique.map((e) => ({ reason: e.type, message: e.body(), field: e.field }));
-    return new ApiError(422, 'Invalid', `${kind} "${name}" is invalid: ${aggregate(unique)}`, {
+    const qualifiedKind = group ? `${kind}.${group}` : kind;
+    return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${aggregate(unique)}`, {
       name,
       ...(group ? { group } : {}),
       kind,
@@ -143,13 +144,8 @@ export const errors = {
   tooLarge(limitBytes: number): ApiError {
     return new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
   },
-  unsupportedMediaType(contentType: string, accepted: string[]): ApiError {
-    return new ApiError(
-      415,
-      'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-      { causes: [{ reason: 'UnsupportedMediaType', message: contentType }] },
-    );
+  unsupportedMediaType(accepted: string[]): ApiError {
+    return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
   },
   tooManyRequests(message: string, retryAfterSeconds: number): ApiError {
     return new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds });

@@ -58,7 +58,7 @@ export function decodeObjectBody(body: Buffer, contentType: string | undefined, 
   }
   if (type === 'application/json') return parseJson(body);
   if (type === 'application/yaml' || type === 'application/x-yaml' || type === 'text/yaml') return parseYaml(body);
-  throw errors.unsupportedMediaType(type, objectTypes);
+  throw errors.unsupportedMediaType(objectTypes);
 }
 
 export function parseJson(body: Buffer): unknown {

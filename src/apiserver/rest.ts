@@ -208,7 +208,7 @@ const patchMediaTypes = ['application/json-patch+json', 'application/merge-patch
 export async function handlePatch(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
   const contentType = mediaType(req.headers['content-type']);
   const type = patchTypeFor(contentType);
-  if (!type) throw errors.unsupportedMediaType(contentType, patchMediaTypes);
+  if (!type) throw errors.unsupportedMediaType(patchMediaTypes);
   const ctx = writeContext(query, rc.user, managerFromAgent(req));
   const mode = fieldValidationOf(query);
   const body = await readBody(req);

@@ -57,7 +57,7 @@ export async function handleScale(rc: RestContext, req: IncomingMessage, res: Se
       const patch = parseJson(body);
       if (type === 'json') next = applyJsonPatch(scale, patch) as KubeObject;
       else if (type === 'merge' || type === 'strategic') next = applyMergePatch(scale, patch) as KubeObject;
-      else throw errors.unsupportedMediaType(mediaType(req.headers['content-type']), ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
+      else throw errors.unsupportedMediaType(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json']);
     }
     const replicas = (next.spec as { replicas?: unknown } | undefined)?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {

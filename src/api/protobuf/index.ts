@@ -87,7 +87,7 @@ export function decodeKubernetesProtobuf(body: Buffer): KubeObject {
   const def = messageFor(apiVersion, kind);
   if (!def) {
     if (findKind(apiVersion, kind)) {
-      throw errors.unsupportedMediaType(PROTOBUF_MEDIA_TYPE, ['application/json', 'application/yaml']);
+      throw errors.unsupportedMediaType(['application/json', 'application/yaml']);
     }
     throw errors.badRequest(`no kind "${kind}" is registered for version "${apiVersion}"`);
   }
