@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { startCluster, defaultDataDir } from '../cluster.js';
 import { userKubeconfigPath } from './kubeconfig.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
+import { runImages, imagesUsage, ImagesUsageError } from './images.js';
 import { join } from 'node:path';
 import { createLogger, type LogFormat, type Logger } from '../util/log.js';
 import { startStandaloneAgent } from '../agent/standalone.js';
@@ -17,6 +18,7 @@ Commands:
   up        start a single-node cluster (control plane and node agent)
   server    start the control plane only
   agent     run a node agent that joins a cluster (needs root)
+  images    list, add and remove the process runtime's images (k8ts images --help)
   version   print the version
 
 Flags for up and server:
@@ -159,6 +161,7 @@ function explain(err: unknown): string {
   if (e?.code === 'EADDRINUSE') return `the address is already in use (${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}): is another k8ts or Kubernetes API server running? Choose another with --port.`;
   if (e?.code === 'EACCES') return `permission denied: ${e.message}`;
   if (e instanceof KubeconfigError) return e.message;
+  if (e instanceof ImagesUsageError) return `${e.message}\n\n${imagesUsage}`;
   if (e?.code === 'DataDirectoryInUse') return `${e.message}. Stop the other k8ts first, or use --data-dir.`;
   if (err instanceof UsageError) return `${err.message}\n\n${usage}`;
   if (e instanceof TypeError && String(e.code ?? '').startsWith('ERR_PARSE_ARGS')) return `${e.message}\n\n${usage}`;
@@ -174,6 +177,12 @@ async function main(argv: string[]): Promise<void> {
       return runCluster(rest, false);
     case 'agent':
       return runAgent(rest);
+    case 'images':
+      if (rest[0] === '--help' || rest[0] === '-h') {
+        process.stdout.write(imagesUsage);
+        return;
+      }
+      return runImages(rest, defaultDataDir(), (line) => process.stdout.write(line + '\n'));
     case 'version':
       process.stdout.write(`k8ts ${KUBERNETES_VERSION.gitVersion}\n`);
       return;
