@@ -51,8 +51,10 @@ describe('Job controller', () => {
       return j.status?.conditions?.some((x: any) => x.type === 'Complete') ? j : undefined;
     });
     assert.equal(finished.status!.succeeded, 3);
-    assert.equal(finished.status!.failed, 0);
-    assert.equal(finished.status!.active, 0);
+    // Zero counters are omitted, as Go's omitempty does; ready and terminating are pointers and stay.
+    assert.equal(finished.status!.failed, undefined);
+    assert.equal(finished.status!.ready, 0);
+    assert.equal(finished.status!.active, undefined);
     assert.equal(finished.status!.terminating, 0);
     assert.ok(finished.status!.startTime);
     assert.ok(finished.status!.completionTime);

@@ -479,8 +479,7 @@ class JobSync {
     this.status.uncountedTerminatedPods = uncountedOf(this.uncounted);
     if (this.indexed) this.status.completedIndexes = formatIndexes(succeededIndexes);
     if (this.perIndex) this.status.failedIndexes = formatIndexes(failedIndexes);
-    this.status.succeeded ??= 0;
-    this.status.failed ??= 0;
+    omitZeros(this.status);
     let latest = this.job;
     if (!sameStatus(this.job.status, this.status)) latest = await this.c.writeStatus(key, latest, this.status);
 
@@ -517,6 +516,7 @@ class JobSync {
         }
       }
     }
+    omitZeros(this.status);
     if (!sameStatus(latest.status, this.status)) await this.c.writeStatus(key, latest, this.status);
 
     // ---- new pods, only when the informer has seen our previous writes ----------------------------
@@ -633,6 +633,12 @@ function setCondition(list: JobCondition[], c: JobCondition): void {
   const i = list.findIndex((x) => x.type === c.type);
   if (i >= 0) list[i] = c;
   else list.push(c);
+}
+
+/** active, succeeded, failed and completedIndexes are omitted when zero or empty, as Go's omitempty does. */
+function omitZeros(s: JobStatus): void {
+  for (const k of ['active', 'succeeded', 'failed'] as const) if (!s[k]) delete s[k];
+  if (!s.completedIndexes) delete s.completedIndexes;
 }
 
 function uncountedOf(u: { succeeded: Set<string>; failed: Set<string> }): JobStatus['uncountedTerminatedPods'] {
