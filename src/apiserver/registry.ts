@@ -502,8 +502,20 @@ function decode(kv: KeyValue): KubeObject {
   return obj;
 }
 
+/** Empty lists and maps of ObjectMeta are omitted, as Go's omitempty drops them. */
+function dropEmptyMetadata(meta: KubeObject['metadata']): void {
+  for (const key of ['finalizers', 'ownerReferences', 'managedFields'] as const) {
+    if (Array.isArray(meta[key]) && meta[key]!.length === 0) delete meta[key];
+  }
+  for (const key of ['labels', 'annotations'] as const) {
+    const v = meta[key];
+    if (v && typeof v === 'object' && Object.keys(v).length === 0) delete meta[key];
+  }
+}
+
 /** Stored JSON omits the resourceVersion: it is the store's revision, set on every read. */
 function serialize(obj: KubeObject): string {
+  dropEmptyMetadata(obj.metadata);
   const rv = obj.metadata.resourceVersion;
   delete obj.metadata.resourceVersion;
   const text = JSON.stringify(obj);

@@ -100,35 +100,50 @@ export async function handleBinding(rc: RestContext, req: IncomingMessage, res: 
 
 interface Pdb extends KubeObject {
   spec?: { selector?: LabelSelectorSpec };
-  status?: { disruptionsAllowed?: number; desiredHealthy?: number; currentHealthy?: number };
+  status?: { disruptionsAllowed?: number; desiredHealthy?: number; currentHealthy?: number; disruptedPods?: Record<string, string> };
 }
 
 export async function handleEviction(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, query: URLSearchParams): Promise<void> {
   const eviction = decodeObjectBody(await readBody(req), req.headers['content-type']) as { deleteOptions?: Record<string, unknown> };
   const pod = (await rc.registry.get(info, r.namespace, r.name)) as Pod;
   const terminal = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-  if (!terminal && !pod.metadata.deletionTimestamp) {
-    const pdbInfo = rc.registry.resourceByKind('policy/v1', 'PodDisruptionBudget');
-    const pdbs = await rc.registry.list(pdbInfo, r.namespace, {
-      labelSelector: { requirements: [], matches: () => true, empty: true },
-      fieldSelector: { requirements: [], empty: true, matches: () => true, requiredValue: () => undefined },
-    });
-    const matching = pdbs.items.map((i) => i.object as Pdb).filter((p) => labelSelectorFromSpec(p.spec?.selector).matches(pod.metadata.labels));
-    if (matching.length > 1) {
-      throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
-    }
-    const pdb = matching[0];
-    if (pdb && (pdb.status?.disruptionsAllowed ?? 0) < 1) {
-      const err = errors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
+  const ctx = ctxOf(rc, query, 'eviction');
+  if (!terminal && !pod.metadata.deletionTimestamp) await takeDisruption(rc, pod, ctx);
+  await rc.registry.delete(info, r.namespace, r.name, (eviction.deleteOptions ?? {}) as never, ctx);
+  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+/**
+ * Uses up one allowed disruption of the pod's budget, atomically (a compare-and-swap on the PDB's
+ * status, recording the pod in disruptedPods), or refuses with 429 when none is left.
+ */
+async function takeDisruption(rc: RestContext, pod: Pod, ctx: WriteContext): Promise<void> {
+  const pdbInfo = rc.registry.resourceByKind('policy/v1', 'PodDisruptionBudget');
+  const everything = {
+    labelSelector: { requirements: [], matches: () => true, empty: true },
+    fieldSelector: { requirements: [], empty: true, matches: () => true, requiredValue: () => undefined },
+  };
+  const pdbs = await rc.registry.list(pdbInfo, pod.metadata.namespace!, everything);
+  const matching = pdbs.items.map((i) => i.object as Pdb).filter((p) => labelSelectorFromSpec(p.spec?.selector).matches(pod.metadata.labels));
+  if (matching.length > 1) {
+    throw errors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+  }
+  const pdb = matching[0];
+  if (!pdb) return;
+  await rc.registry.guaranteedUpdate(pdbInfo, pod.metadata.namespace!, pdb.metadata.name!, ctx, (current) => {
+    const budget = current as Pdb;
+    const status = (budget.status ??= {});
+    if ((status.disruptionsAllowed ?? 0) < 1) {
+      const err = errors.tooManyRequests("Cannot evict pod as it would violate the pod's disruption budget.", 10);
       err.status.details!.causes = [
-        { reason: 'DisruptionBudget', message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` },
+        { reason: 'DisruptionBudget', message: `The disruption budget ${budget.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently` },
       ];
       throw err;
     }
-  }
-  const ctx = ctxOf(rc, query, 'eviction');
-  await rc.registry.delete(info, r.namespace, r.name, (eviction.deleteOptions ?? {}) as never, ctx);
-  sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    status.disruptionsAllowed = (status.disruptionsAllowed ?? 0) - 1;
+    status.disruptedPods = { ...(status.disruptedPods ?? {}), [pod.metadata.name!]: rc.registry.nowStamp() };
+    return budget;
+  }, { subresource: 'status' });
 }
 
 interface TokenRequest {

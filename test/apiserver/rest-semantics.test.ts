@@ -215,6 +215,25 @@ describe('REST semantics', () => {
     await eventually(async () => c.get(NS, '', 'doomed').then(() => false, (e) => e instanceof ApiError && e.code === 404), 20_000);
   });
 
+  test('eviction uses up the budget: the second of two evictions against minAvailable 1 of 2 is refused', async () => {
+    const PDBS = ApiClient.resourceOf('policy/v1', 'PodDisruptionBudget');
+    const NODES = ApiClient.resourceOf('v1', 'Node');
+    await c.create(NODES, '', { metadata: { name: 'evict-node' } });
+    for (const name of ['evict-a', 'evict-b']) {
+      await c.create<Pod>(PODS, 'default', { metadata: { name, labels: { app: 'budgeted' } }, spec: { nodeName: 'evict-node', containers: [{ name: 'c', image: 'busybox' }] } } as never);
+      await c.patch(PODS, 'default', name, { status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } }, 'strategic', 'status');
+    }
+    await c.create(PDBS, 'default', { metadata: { name: 'budget' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'budgeted' } } } });
+    await eventually(async () => ((await c.get(PDBS, 'default', 'budget')).status as { disruptionsAllowed?: number } | undefined)?.disruptionsAllowed === 1);
+    const evict = (name: string) =>
+      c.request('POST', `${resourcePath(PODS, 'default', name)}/eviction`, { body: { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } } });
+    await evict('evict-a');
+    const err = await rejects(evict('evict-b'), 429, 'TooManyRequests');
+    assert.equal(err.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert.ok((await c.get(PODS, 'default', 'evict-a')).metadata.deletionTimestamp, 'the first eviction deleted its pod');
+    assert.equal((await c.get(PODS, 'default', 'evict-b')).metadata.deletionTimestamp, undefined);
+  });
+
   test('an oversized body is refused with 413', async () => {
     const big = 'x'.repeat(3 * 1024 * 1024 + 10);
     await rejects(c.create(CMS, 'default', { metadata: { name: 'big' }, data: { big } }), 413, 'RequestEntityTooLarge');
