@@ -171,6 +171,15 @@ describe('DNS server edge cases', () => {
     assert.equal(answersOf(udp).length, 0);
     const tcp = await query(port, 'big.default.svc.cluster.local', 'A', 'tcp');
     assert.equal(answersOf(tcp, 'A').length, 60);
+    // With EDNS and a large enough payload size the answer fits in UDP, and EDNS comes back.
+    const edns = dns.decode((await server.handle(dns.encode({
+      id: 7, type: 'query', flags: dns.RECURSION_DESIRED,
+      questions: [{ name: 'big.default.svc.cluster.local', type: 'A' }],
+      additionals: [{ name: '.', type: 'OPT', udpPayloadSize: 4096, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] }],
+    }), 'udp'))!) as { flag_tc?: boolean; answers?: unknown[]; additionals?: { type: string; udpPayloadSize?: number }[] };
+    assert.equal(edns.flag_tc, false);
+    assert.equal(edns.answers?.length, 60);
+    assert.equal(edns.additionals?.find((a) => a.type === 'OPT')?.udpPayloadSize, 1232);
   });
 
   test('zone owners replace their records; empty non-terminals follow', () => {

@@ -6,13 +6,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import * as dns from 'dns-packet';
-import type { Packet } from 'dns-packet';
+import type { Answer, Packet } from 'dns-packet';
 import { RCODE, type Resolver } from './resolver.js';
 import type { Forwarder } from './forwarder.js';
 
 const TRUNCATED = 1 << 9;
 const MAX_TCP_CLIENTS = 256;
 const TCP_IDLE_MS = 10_000;
+/** The UDP payload this server advertises over EDNS (the DNS flag day 2020 value). */
+const EDNS_PAYLOAD = 1232;
 
 export interface DnsServerOptions {
   resolver: Resolver;
@@ -140,14 +142,20 @@ export class DnsServer {
     return this.encode(packet, query, transport);
   }
 
-  private encode(packet: Packet, query: Packet, transport: 'udp' | 'tcp'): Buffer {
+  private encode(answer: Packet, query: Packet, transport: 'udp' | 'tcp'): Buffer {
+    const opt = query.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
+    // A query with EDNS gets EDNS back (RFC 6891), advertising the payload size this server takes.
+    const packet: Packet = opt ? { ...answer, additionals: [...(answer.additionals ?? []), ednsRecord()] } : answer;
     const encoded = dns.encode(packet);
     if (transport === 'tcp') return encoded;
-    const opt = query.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number } | undefined;
     const limit = Math.max(512, Math.min(opt?.udpPayloadSize ?? 512, 65535));
     if (encoded.length <= limit) return encoded;
-    return dns.encode({ ...packet, flags: (packet.flags ?? 0) | TRUNCATED, answers: [], authorities: [], additionals: [] });
+    return dns.encode({ ...packet, flags: (packet.flags ?? 0) | TRUNCATED, answers: [], authorities: [], additionals: opt ? [ednsRecord()] : [] });
   }
+}
+
+function ednsRecord(): Answer {
+  return { name: '.', type: 'OPT', udpPayloadSize: EDNS_PAYLOAD, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] };
 }
 
 /** FORMERR for an undecodable query: its id, the response bit, no sections. */
