@@ -167,7 +167,9 @@ export class CacheHub {
     for (const cache of this.caches.values()) cache.setInitial(byPrefix.get(cache) ?? [], initial.revision);
     this.revisionSeen = initial.revision;
     this.oldestRevision = initial.revision;
-    this.handle = this.store.watch(this.registryPrefix, initial.revision, {
+    // The watch covers every key, not only the registry: writes elsewhere (address allocations)
+    // move the store's revision too, and a consistent read waits for the cache to reach it.
+    this.handle = this.store.watch('/', initial.revision, {
       onEvents: (events) => this.onEvents(events),
       onError: (err) => this.onFailure(err),
     });
@@ -206,6 +208,7 @@ export class CacheHub {
   }
 
   private cacheForKey(key: string): ResourceCache | undefined {
+    if (!key.startsWith(this.registryPrefix)) return undefined;
     // Keys are <registryPrefix><group>/<resource>/...: the cache prefix is the first two segments.
     const rest = key.slice(this.registryPrefix.length);
     const first = rest.indexOf('/');

@@ -234,6 +234,15 @@ describe('REST semantics', () => {
     assert.equal((await c.get(PODS, 'default', 'evict-b')).metadata.deletionTimestamp, undefined);
   });
 
+  test('a list right after a write outside the registry (a Service address release) is consistent, not stalled', async () => {
+    const SVCS = ApiClient.resourceOf('v1', 'Service');
+    await c.create(SVCS, 'default', { metadata: { name: 'short-lived' }, spec: { ports: [{ port: 80 }] } });
+    await c.delete(SVCS, 'default', 'short-lived');
+    const list = await c.list(SVCS, 'default');
+    assert.ok(!list.items.some((s) => s.metadata.name === 'short-lived'));
+    assert.ok(Number(list.metadata.resourceVersion) >= Number(await k.store.currentRevision()) - 1);
+  });
+
   test('an oversized body is refused with 413', async () => {
     const big = 'x'.repeat(3 * 1024 * 1024 + 10);
     await rejects(c.create(CMS, 'default', { metadata: { name: 'big' }, data: { big } }), 413, 'RequestEntityTooLarge');
