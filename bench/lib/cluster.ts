@@ -11,16 +11,19 @@ import { pool } from './stats.js';
 export const CONFIGMAPS = ApiClient.resourceOf('v1', 'ConfigMap');
 export const PODS = ApiClient.resourceOf('v1', 'Pod');
 
-/** Stored pods are bound to a node no agent runs, so neither the scheduler nor a kubelet touches them. */
-export const ABSENT_NODE = 'bench-node';
+/**
+ * Stored pods are bound to a Node that no agent runs, so neither the scheduler nor a kubelet touches
+ * them (and, the Node existing, the pod garbage collector does not delete them as orphans).
+ */
+export const PARKED_NODE = 'bench-node';
 
 /** A ConfigMap of about 1 KiB. */
 export function configMap(name: string, generation = 0): KubeObject {
   return { metadata: { name, labels: { app: 'bench' } }, data: { generation: String(generation), pad: 'x'.repeat(1000) } } as KubeObject;
 }
 
-/** A pod shaped like a small Deployment's: one container, requests, a label, bound to ABSENT_NODE. */
-export function pod(name: string, nodeName = ABSENT_NODE): KubeObject {
+/** A pod shaped like a small Deployment's: one container, requests, a label, bound to PARKED_NODE. */
+export function pod(name: string, nodeName = PARKED_NODE): KubeObject {
   return {
     metadata: { name, labels: { app: 'bench', 'pod-template-hash': '5d4f8c7b9' } },
     spec: {
@@ -38,13 +41,14 @@ export function pod(name: string, nodeName = ABSENT_NODE): KubeObject {
   } as KubeObject;
 }
 
-/** A control plane with the default namespace's service account in place (pods need it). */
+/** A control plane with the default namespace's service account (pods need it) and PARKED_NODE in place. */
 export async function readyCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const cluster = await startCluster(options);
   const deadline = Date.now() + 10_000;
   for (;;) {
     try {
       await cluster.client.request('GET', '/api/v1/namespaces/default/serviceaccounts/default');
+      await cluster.client.request('POST', '/api/v1/nodes', { body: { apiVersion: 'v1', kind: 'Node', metadata: { name: PARKED_NODE } } });
       return cluster;
     } catch (err) {
       if (Date.now() > deadline) {
