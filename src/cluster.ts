@@ -20,6 +20,7 @@ import { NodeAgent } from './agent/node-agent.js';
 import { ApiEventSink } from './agent/api-seams.js';
 import { defaultNodeName } from './agent/node-status.js';
 import { createProcessNode } from './agent/process-node.js';
+import { startSimulatedNodes, type SimulatedNodes } from './agent/simulated-nodes.js';
 import { requestServiceAccountToken } from './agent/tokens.js';
 import type { Runtime } from './runtime/types.js';
 import { resources } from './api/resources.js';
@@ -58,6 +59,8 @@ export interface ClusterOptions {
   onProgress?: (step: string) => void;
   /** Run a node agent in-process on this runtime (absent: control plane only). */
   node?: NodeOptions;
+  /** Add this many simulated nodes: real node agents on the fake runtime, without processes. */
+  simulatedNodes?: number;
 }
 
 export interface NodeOptions {
@@ -90,6 +93,7 @@ export interface Cluster {
   /** The in-process node agent, when one was asked for. */
   agent?: NodeAgent;
   nodeName?: string;
+  simulated?: SimulatedNodes;
   stop(): Promise<void>;
 }
 
@@ -239,6 +243,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       cleanups.push(() => agent!.stop());
     }
 
+    let simulated: SimulatedNodes | undefined;
+    if (options.simulatedNodes) {
+      progress(`starting ${options.simulatedNodes} simulated nodes`);
+      const serving = await issueCertificate(pki.ca, { commonName: 'system:node:simulated', organizations: ['system:nodes'], hosts: ['localhost', '127.0.0.1'], usage: 'server' });
+      simulated = await startSimulatedNodes({
+        client,
+        count: options.simulatedNodes,
+        clock,
+        rootDir: join(dataDir, 'simulated'),
+        tls: { ca: pki.ca.certPem, serving },
+        log: log.child('simulated'),
+      });
+      cleanups.push(() => simulated!.stop());
+    }
+
     return {
       server,
       port,
@@ -249,6 +268,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       client,
       store,
       ...(agent ? { agent, nodeName } : {}),
+      ...(simulated ? { simulated } : {}),
       stop,
     };
   } catch (err) {

@@ -6,7 +6,7 @@ import type { Pod } from '../api/types.js';
 import { ApiClient } from '../client/client.js';
 import { Informer } from '../client/informer.js';
 import { Kubelet } from '../kubelet/kubelet.js';
-import { hostNetwork } from '../kubelet/network.js';
+import { hostNetwork, type ProbeNetwork } from '../kubelet/network.js';
 import type { Runtime, DnsConfig } from '../runtime/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
@@ -34,6 +34,8 @@ export interface NodeAgentOptions {
   labels?: Record<string, string>;
   podCIDR?: string;
   streams?: StreamServer;
+  /** How probes and hooks reach pods (default: from this host). */
+  network?: ProbeNetwork;
   tokenSource?(pod: Pod, audience?: string, expirationSeconds?: number): Promise<string>;
   log: Logger;
 }
@@ -54,7 +56,7 @@ export class NodeAgent {
       statusWriter: new ApiPodStatusWriter(opts.client),
       eventSink: new ApiEventSink(opts.client),
       config: this.config,
-      network: hostNetwork,
+      network: opts.network ?? hostNetwork,
       rootDir: opts.rootDir,
       hostIPs: opts.nodeIPs,
       ...(opts.dnsConfig ? { dnsConfig: opts.dnsConfig } : {}),

@@ -28,6 +28,7 @@ Flags for up and server:
   --store sqlite|memory     where objects are kept (default sqlite)
   --write-kubeconfig=false  do not merge the cluster into $KUBECONFIG / ~/.kube/config
   --log-format text|json    log lines as text (default) or JSON
+  --simulated-nodes N       add N simulated nodes: real node agents whose containers run no process
 
 Flags for agent:
   --kubeconfig FILE         how to reach the cluster (default $KUBECONFIG or ~/.kube/config)
@@ -65,6 +66,7 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
       'log-format': { type: 'string', default: 'text' },
       'node-name': { type: 'string' },
       'pod-cidr': { type: 'string', default: '10.244.0.0/24' },
+      'simulated-nodes': { type: 'string', default: '0' },
     },
     allowPositionals: false,
   });
@@ -74,6 +76,8 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
   const format = values['log-format'];
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --log-format ${format}: use text or json`);
   const writeKubeconfig = values['write-kubeconfig'] !== 'false';
+  const simulatedNodes = Number(values['simulated-nodes']);
+  if (!Number.isInteger(simulatedNodes) || simulatedNodes < 0) throw new UsageError(`invalid --simulated-nodes ${values['simulated-nodes']}`);
   const log = createLogger(format as LogFormat);
   const dataDir = values['data-dir'] ?? defaultDataDir();
   const started = Date.now();
@@ -90,6 +94,7 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
     writeUserKubeconfig: writeKubeconfig,
     logger: log,
     onProgress: (step) => log.info(step),
+    ...(simulatedNodes ? { simulatedNodes } : {}),
     ...(withNode ? { node: { runtime: 'process' as const, podCIDR: values['pod-cidr'], ...(values['node-name'] ? { name: values['node-name'] } : {}) } } : {}),
   });
   log.info('cluster ready', { server: cluster.server, ms: Date.now() - started });
