@@ -190,6 +190,22 @@ const jobStrategy: Strategy = {
   },
 };
 
+const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
+
+/** apps/v1 DaemonSets count template changes in an annotation (the old spec.templateGeneration). */
+const daemonSetStrategy: Strategy = {
+  ...base,
+  prepareForCreate(obj) {
+    obj.metadata.annotations = { ...obj.metadata.annotations, [TEMPLATE_GENERATION]: '1' };
+  },
+  prepareForUpdate(next, current, subresource) {
+    if (subresource) return;
+    const old = Number(current.metadata.annotations?.[TEMPLATE_GENERATION] ?? '1');
+    const changed = JSON.stringify((next.spec as { template?: unknown })?.template) !== JSON.stringify((current.spec as { template?: unknown })?.template);
+    next.metadata.annotations = { ...next.metadata.annotations, [TEMPLATE_GENERATION]: String(changed ? old + 1 : old) };
+  },
+};
+
 const createOnUpdate: Strategy = { ...base, allowCreateOnUpdate: true };
 
 const byResource: Record<string, Strategy> = {
@@ -200,6 +216,7 @@ const byResource: Record<string, Strategy> = {
   'core/events': createOnUpdate,
   'events.k8s.io/events': createOnUpdate,
   'batch/jobs': jobStrategy,
+  'apps/daemonsets': daemonSetStrategy,
 };
 
 export function strategyFor(info: ResourceInfo): Strategy {

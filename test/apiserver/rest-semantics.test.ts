@@ -243,6 +243,18 @@ describe('REST semantics', () => {
     assert.ok(Number(list.metadata.resourceVersion) >= Number(await k.store.currentRevision()) - 1);
   });
 
+  test('DaemonSets count template changes in deprecated.daemonset.template.generation', async () => {
+    const DS = ApiClient.resourceOf('apps/v1', 'DaemonSet');
+    const generation = async () => (await c.get(DS, 'default', 'counted')).metadata.annotations?.['deprecated.daemonset.template.generation'];
+    const template = (image: string) => ({ metadata: { labels: { app: 'counted' } }, spec: { containers: [{ name: 'c', image }] } });
+    await c.create(DS, 'default', { metadata: { name: 'counted' }, spec: { selector: { matchLabels: { app: 'counted' } }, template: template('busybox:1') } });
+    assert.equal(await generation(), '1');
+    await c.patch(DS, 'default', 'counted', { metadata: { labels: { unrelated: 'yes' } } });
+    assert.equal(await generation(), '1');
+    await c.patch(DS, 'default', 'counted', { spec: { template: template('busybox:2') } });
+    assert.equal(await generation(), '2');
+  });
+
   test('an oversized body is refused with 413', async () => {
     const big = 'x'.repeat(3 * 1024 * 1024 + 10);
     await rejects(c.create(CMS, 'default', { metadata: { name: 'big' }, data: { big } }), 413, 'RequestEntityTooLarge');
