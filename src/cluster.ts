@@ -12,7 +12,7 @@ import { Registry } from './apiserver/registry.js';
 import { ApiServer } from './apiserver/server.js';
 import { REGISTRY_PREFIX, resourcePrefix } from './apiserver/storage-keys.js';
 import { bootstrap } from './apiserver/bootstrap.js';
-import { ensurePki, issueCertificate, type ClusterPki } from './apiserver/pki.js';
+import { ensurePki, ensureCertificate, type ClusterPki } from './apiserver/pki.js';
 import { KubeletConnector } from './apiserver/pod-connector.js';
 import { ServiceAccountTokens } from './apiserver/service-account-tokens.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -143,7 +143,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const registry = new Registry(store, hub, clock, serviceCidr);
     const tokens = new Map<string, { name: string; groups: string[] }>();
     const serviceAccountTokens = new ServiceAccountTokens(join(pki.dir, 'service-account.key'));
-    const kubeletClient = await issueCertificate(pki.ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
+    const kubeletClient = await ensureCertificate(pki.dir, 'apiserver-kubelet-client', pki.ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'], usage: 'client' });
     const apiServer = new ApiServer({
       registry,
       serviceAccountTokens,
@@ -224,7 +224,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       } else {
         runtime = options.node.runtime;
       }
-      const serving = await issueCertificate(pki.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], hosts: ['localhost', ...ips], usage: 'server' });
+      const serving = await ensureCertificate(pki.dir, `agent-${nodeName}`, pki.ca, { commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], hosts: ['localhost', ...ips], usage: 'server' });
       agent = new NodeAgent({
         client,
         nodeName,
@@ -246,7 +246,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     let simulated: SimulatedNodes | undefined;
     if (options.simulatedNodes) {
       progress(`starting ${options.simulatedNodes} simulated nodes`);
-      const serving = await issueCertificate(pki.ca, { commonName: 'system:node:simulated', organizations: ['system:nodes'], hosts: ['localhost', '127.0.0.1'], usage: 'server' });
+      const serving = await ensureCertificate(pki.dir, 'agent-simulated', pki.ca, { commonName: 'system:node:simulated', organizations: ['system:nodes'], hosts: ['localhost', '127.0.0.1'], usage: 'server' });
       simulated = await startSimulatedNodes({
         client,
         count: options.simulatedNodes,

@@ -6,10 +6,19 @@ import { webcrypto, X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { isIP } from 'node:net';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as never);
+/** The X.509 library is loaded only when a certificate is made (a first start), not on every start. */
+let x509Module: Promise<typeof X509> | undefined;
+function x509Library(): Promise<typeof X509> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata');
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as never);
+    return lib;
+  })();
+  return x509Module;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -50,6 +59,7 @@ function serial(): string {
 }
 
 export async function createCa(commonName = 'k8ts-ca'): Promise<KeyPair> {
+  const x509 = await x509Library();
   const keys = await newKeys();
   const now = Date.now();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -77,12 +87,13 @@ export interface IssueOptions {
 }
 
 export async function issueCertificate(ca: KeyPair, options: IssueOptions): Promise<KeyPair> {
+  const x509 = await x509Library();
   const keys = await newKeys();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await importPrivateKey(ca.keyPem);
   const subject = [`CN=${options.commonName}`, ...(options.organizations ?? []).map((o) => `O=${o}`)].join(', ');
   const hosts = options.hosts ?? [];
-  const extensions: x509.Extension[] = [
+  const extensions: X509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
     new x509.ExtendedKeyUsageExtension([options.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
@@ -131,6 +142,18 @@ function covers(pair: KeyPair, hosts: string[]): boolean {
   if (Date.parse(cert.validTo) - Date.now() < 24 * 3600 * 1000) return false;
   const names = (cert.subjectAltName ?? '').split(', ');
   return hosts.every((h) => names.includes(isIP(h) ? `IP Address:${h}` : `DNS:${h}`));
+}
+
+/**
+ * A client or serving certificate kept in `dir` under `name`, issued once and reused while it is
+ * valid for at least a day and (serving) still covers its hosts.
+ */
+export async function ensureCertificate(dir: string, name: string, ca: KeyPair, options: IssueOptions): Promise<KeyPair> {
+  const existing = readPair(dir, name);
+  if (existing && covers(existing, options.hosts ?? [])) return existing;
+  const pair = await issueCertificate(ca, options);
+  writePair(dir, name, pair);
+  return pair;
 }
 
 /** Loads the cluster's PKI from `dir`, creating what is missing (or no longer covers `hosts`). */

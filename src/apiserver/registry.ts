@@ -16,7 +16,7 @@ import { updateManagedFields } from '../api/patch/index.js';
 import type { LabelSelector, FieldSelector } from '../api/selectors.js';
 import type { Clock } from '../util/clock.js';
 import { rfc3339 } from '../util/clock.js';
-import { CacheHub, decodeStored, type CachedObject } from './watch-cache.js';
+import { CacheHub, decodeStored, lowerBound, type CachedObject } from './watch-cache.js';
 import { objectKey, namespacePrefix, resourcePrefix } from './storage-keys.js';
 import { objectFields } from './fields.js';
 import { strategyFor, type Strategy } from './strategies.js';
@@ -563,17 +563,6 @@ function decodeContinue(token: string): { rv: number; start: string } {
   } catch {
     throw errors.badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
   }
-}
-
-function lowerBound(keys: string[], target: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (keys[mid]! < target) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function upperBound(keys: string[], target: string): number {

@@ -86,12 +86,22 @@ export class ApiServer {
     });
   }
 
-  private authenticate(req: IncomingMessage): UserInfo | undefined {
-    const socket = req.socket as TLSSocket;
-    if (socket.authorized) {
-      const cert = socket.getPeerCertificate();
-      if (cert?.subject) return certificateIdentity(cert.subject as unknown as Record<string, string>);
+  /** A connection's client certificate never changes: its identity is read once per socket. */
+  private readonly socketUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
+  private certificateUser(socket: TLSSocket): UserInfo | undefined {
+    let user = this.socketUsers.get(socket);
+    if (user === undefined) {
+      const subject = socket.authorized ? socket.getPeerCertificate()?.subject : undefined;
+      user = subject ? certificateIdentity(subject as unknown as Record<string, string>) : null;
+      this.socketUsers.set(socket, user);
     }
+    return user ?? undefined;
+  }
+
+  private authenticate(req: IncomingMessage): UserInfo | undefined {
+    const fromCertificate = this.certificateUser(req.socket as TLSSocket);
+    if (fromCertificate) return fromCertificate;
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const token = header.slice(7).trim();

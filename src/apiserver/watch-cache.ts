@@ -74,12 +74,15 @@ export class ResourceCache {
   }
 
   apply(event: CacheEvent): void {
+    const key = event.current.key;
     if (event.type === 'DELETED') {
-      this.objects.delete(event.current.key);
-      this.sortedKeys = undefined;
+      if (this.objects.delete(key) && this.sortedKeys) {
+        const i = lowerBound(this.sortedKeys, key);
+        if (this.sortedKeys[i] === key) this.sortedKeys.splice(i, 1);
+      }
     } else {
-      if (!this.objects.has(event.current.key)) this.sortedKeys = undefined;
-      this.objects.set(event.current.key, event.current);
+      if (!this.objects.has(key) && this.sortedKeys) this.sortedKeys.splice(lowerBound(this.sortedKeys, key), 0, key);
+      this.objects.set(key, event.current);
     }
     this.history.push(event);
     if (this.history.length - this.historyStart > this.historyLimit) {
@@ -103,6 +106,18 @@ export class ResourceCache {
     this.sortedKeys = undefined;
     this.completeSince = revision;
   }
+}
+
+/** The first index whose key is not below `key`. */
+export function lowerBound(keys: string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function compareBytes(a: string, b: string): number {

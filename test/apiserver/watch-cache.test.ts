@@ -1,0 +1,41 @@
+// The watch cache keeps its keys in order through adds and deletes, and answers resumes from its
+// bounded history.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResourceCache, decodeStored, type CacheEvent } from '../../src/apiserver/watch-cache.js';
+
+function put(key: string, revision: number, previous?: CacheEvent['current']): CacheEvent {
+  const current = decodeStored(key, JSON.stringify({ metadata: { name: key } }), revision);
+  return { type: previous ? 'MODIFIED' : 'ADDED', current, ...(previous ? { previous } : {}), revision };
+}
+
+test('keys stay sorted through interleaved adds and deletes', () => {
+  const cache = new ResourceCache('/registry/core/configmaps/', 100);
+  const live = new Set<string>();
+  let revision = 0;
+  let seed = 7;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (let i = 0; i < 2000; i++) {
+    const key = `/registry/core/configmaps/ns/k${Math.floor(random() * 300)}`;
+    cache.keys(); // keep the sorted list materialised so updates go through insertion and removal
+    const existing = cache.objects.get(key);
+    if (existing && random() < 0.5) {
+      cache.apply({ type: 'DELETED', current: existing, previous: existing, revision: ++revision });
+      live.delete(key);
+    } else {
+      cache.apply(put(key, ++revision, existing));
+      live.add(key);
+    }
+  }
+  assert.deepEqual(cache.keys(), [...live].sort());
+});
+
+test('history answers resumes within its bound and refuses older ones', () => {
+  const cache = new ResourceCache('/registry/core/configmaps/', 3);
+  cache.setInitial([], 10);
+  for (let r = 11; r <= 15; r++) cache.apply(put(`/registry/core/configmaps/ns/k${r}`, r));
+  assert.equal(cache.eventsSince(11), undefined);
+  assert.deepEqual(cache.eventsSince(12)!.map((e) => e.revision), [13, 14, 15]);
+  assert.deepEqual(cache.eventsSince(15), []);
+});
