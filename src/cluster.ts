@@ -3,7 +3,7 @@
 
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir, homedir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { openStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -18,7 +18,8 @@ import { ServiceAccountTokens } from './apiserver/service-account-tokens.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { NodeAgent } from './agent/node-agent.js';
 import { ApiEventSink } from './agent/api-seams.js';
-import { defaultNodeName } from './agent/node-status.js';
+import { defaultNodeName } from './defaults.js';
+export { defaultDataDir } from './defaults.js';
 import { createProcessNode } from './agent/process-node.js';
 import { startSimulatedNodes, type SimulatedNodes } from './agent/simulated-nodes.js';
 import { requestServiceAccountToken } from './agent/tokens.js';
@@ -95,11 +96,6 @@ export interface Cluster {
   nodeName?: string;
   simulated?: SimulatedNodes;
   stop(): Promise<void>;
-}
-
-/** The default data directory: $K8TS_DATA_DIR or ~/.k8ts. */
-export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.K8TS_DATA_DIR || join(homedir(), '.k8ts');
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {

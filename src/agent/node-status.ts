@@ -2,9 +2,10 @@
 // (written when it changed, or every 5 min), and its Lease in kube-node-lease renewed every 10 s,
 // as the kubelet does.
 
-import { cpus, totalmem, release, arch, hostname } from 'node:os';
+import { cpus, totalmem, release, arch } from 'node:os';
 import { readFileSync, statfsSync } from 'node:fs';
 import type { Node, NodeCondition } from '../api/types.js';
+import { KUBERNETES_VERSION } from '../version.js';
 import { ApiError } from '../api/errors.js';
 import { ApiClient } from '../client/client.js';
 import { rfc3339, rfc3339Micro, type Clock } from '../util/clock.js';
@@ -18,7 +19,7 @@ export const NODE_STATUS_UPDATE_MS = 10_000;
 export const NODE_STATUS_REPORT_MS = 5 * 60_000;
 export const LEASE_DURATION_SECONDS = 40;
 export const LEASE_RENEW_MS = 10_000;
-export const KUBELET_VERSION = 'v1.33.1+k8ts';
+export const KUBELET_VERSION = KUBERNETES_VERSION.gitVersion;
 
 export interface NodeIdentity {
   name: string;
@@ -211,8 +212,4 @@ export class NodeStatusReporter {
       if (!this.stopped) this.leaseTimer = this.clock.setTimeout(() => void this.renewLease(), LEASE_RENEW_MS);
     }
   }
-}
-
-export function defaultNodeName(): string {
-  return hostname().toLowerCase();
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { findResource, type ResourceInfo } from '../api/resources.js';
+import { KUBERNETES_VERSION } from '../version.js';
 import { errors, ApiError } from '../api/errors.js';
 import { OPENAPI_V2_PROTOBUF, openapiV2Json, openapiV2Protobuf, openapiV3Document, openapiV3Root } from '../api/openapi/index.js';
 import type { Registry, UserInfo } from './registry.js';
@@ -18,7 +19,7 @@ import { handleBinding, handleEviction, handleScale, handleTokenRequest } from '
 import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { certificateIdentity } from './pki.js';
 
-export const KUBERNETES_VERSION = { major: '1', minor: '33', gitVersion: 'v1.33.1+k8ts' };
+export { KUBERNETES_VERSION };
 
 export interface Authenticator {
   /** The user a bearer token stands for, or undefined. */

@@ -2,15 +2,15 @@
 // `version`. Failures a user can cause end with a one-line message, never a stack trace.
 
 import { parseArgs } from 'node:util';
-import { startCluster, defaultDataDir } from '../cluster.js';
+import { join } from 'node:path';
 import { userKubeconfigPath } from './kubeconfig.js';
 import { KubeconfigError } from '../client/kubeconfig.js';
-import { runImages, imagesUsage, ImagesUsageError } from './images.js';
-import { join } from 'node:path';
+import { imagesUsage, ImagesUsageError } from './images.js';
 import { createLogger, type LogFormat, type Logger } from '../util/log.js';
-import { startStandaloneAgent } from '../agent/standalone.js';
-import { defaultNodeName } from '../agent/node-status.js';
-import { KUBERNETES_VERSION } from '../apiserver/server.js';
+import { KUBERNETES_VERSION } from '../version.js';
+
+import { defaultDataDir, defaultNodeName } from '../defaults.js';
+// Each command loads only what it runs (`import()` below): `k8ts version` answers at once.
 
 const usage = `Usage: k8ts <command> [flags]
 
@@ -86,6 +86,7 @@ async function runCluster(args: string[], withNode: boolean): Promise<void> {
     withNode = false;
   }
 
+  const { startCluster } = await import('../cluster.js');
   const cluster = await startCluster({
     dataDir,
     address: values.address,
@@ -133,6 +134,7 @@ async function runAgent(args: string[]): Promise<void> {
   if (direct && (!values.server || !values.token || !values['certificate-authority'])) {
     throw new UsageError('--server, --token and --certificate-authority go together');
   }
+  const { startStandaloneAgent } = await import('../agent/standalone.js');
   const agent = await startStandaloneAgent({
     connection: direct
       ? { server: values.server!, token: values.token!, caFile: values['certificate-authority']! }
@@ -187,7 +189,7 @@ async function main(argv: string[]): Promise<void> {
         process.stdout.write(imagesUsage);
         return;
       }
-      return runImages(rest, defaultDataDir(), (line) => process.stdout.write(line + '\n'));
+      return (await import('./images.js')).runImages(rest, defaultDataDir(), (line) => process.stdout.write(line + '\n'));
     case 'version':
       process.stdout.write(`k8ts ${KUBERNETES_VERSION.gitVersion}\n`);
       return;

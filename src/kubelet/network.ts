@@ -3,6 +3,7 @@
 // reported with the texts Go's net/http and net packages produce, because Kubernetes puts them
 // verbatim into events.
 
+import { KUBERNETES_MINOR_VERSION } from '../version.js';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -311,7 +312,7 @@ function grpcCodeName(code: number): string {
 }
 
 /** `<major>.<minor>` of the Kubernetes release k8ts implements (User-Agent `kube-probe/1.33`). */
-export const KUBE_VERSION = '1.33';
+export const KUBE_VERSION = KUBERNETES_MINOR_VERSION;
 
 /** Probes and hooks from the node's own network stack. */
 export const hostNetwork: ProbeNetwork = { httpGet, tcpConnect, grpcHealthCheck };
