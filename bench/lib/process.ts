@@ -82,7 +82,7 @@ export function spawnK8ts(args: string[]): ChildProcess & { output(): string } {
 }
 
 /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
-export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 30_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
