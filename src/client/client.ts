@@ -49,7 +49,8 @@ export class ApiClient {
 
   constructor(readonly config: ClientConfig) {
     this.url = new URL(config.server);
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca: config.ca, cert: config.cert, key: config.key });
+    // Watches hold their connections for minutes: a bounded pool would starve every other request.
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 64, ca: config.ca, cert: config.cert, key: config.key });
   }
 
   close(): void {
