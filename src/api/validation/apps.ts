@@ -2,7 +2,7 @@
 
 import { field } from '../errors.js';
 import type { KubeObject } from '../types.js';
-import { child, goQuote, goStringMap, immutable, invalidRendered, isObject, nonNegative, notSupportedRendered, type Errs } from './field.js';
+import { child, goQuote, goStringMap, immutable, invalidRendered, isObject, nonNegative, notSupportedRendered, type Errs, rec, type Rec } from './field.js';
 import { intOrPercentValue, notMoreThan100Percent, renderIntOrString, validatePositiveIntOrPercent } from './intorpercent.js';
 import {
   isEmptySelector,
@@ -17,8 +17,6 @@ import {
 } from './meta.js';
 import { validatePodTemplateSpec, type PodTemplateSpec } from './podspec.js';
 
-type Rec = Record<string, unknown>;
-const rec = (v: unknown): Rec => (isObject(v) ? v : {});
 const SELECTOR_MISMATCH = '`selector` does not match template `labels`';
 
 function templateOf(spec: Rec): PodTemplateSpec {

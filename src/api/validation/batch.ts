@@ -4,7 +4,7 @@ import { field } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import { CONTROLLER_UID_LABEL, JOB_NAME_LABEL, LEGACY_CONTROLLER_UID_LABEL, LEGACY_JOB_NAME_LABEL } from '../defaults/workloads.js';
 import { CronError, isKnownTimeZone, parseCronSchedule } from './cron.js';
-import { child, goStringMap, immutable, invalidRendered, isObject, key, nonNegative, type Errs } from './field.js';
+import { child, goStringMap, immutable, invalidRendered, isObject, key, nonNegative, type Errs, rec, type Rec } from './field.js';
 import {
   nameIsDNSSubdomain,
   renderLabelSelector,
@@ -18,8 +18,6 @@ import {
 import { validatePodTemplateSpec, type PodTemplateSpec } from './podspec.js';
 import { isDNS1123Label } from './strings.js';
 
-type Rec = Record<string, unknown>;
-const rec = (v: unknown): Rec => (isObject(v) ? v : {});
 const MAX_PARALLELISM_INDEXED = 100000;
 const CRONJOB_NAME_MAX = 52;
 

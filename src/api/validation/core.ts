@@ -16,6 +16,8 @@ import {
   isObject,
   key,
   type Errs,
+  rec,
+  type Rec,
 } from './field.js';
 import {
   nameIsDNS1035Label,
@@ -42,9 +44,7 @@ import {
   isValidPortNum,
 } from './strings.js';
 
-type Rec = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
-const rec = (v: unknown): Rec => (isObject(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 const MAX_SECRET_SIZE = 1024 * 1024;

@@ -86,6 +86,11 @@ export function isAbsent(v: unknown): boolean {
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+export type Rec = Record<string, unknown>;
+
+/** The value as an object, or an empty one: reading fields of malformed input never throws. */
+export const rec = (v: unknown): Rec => (isObject(v) ? v : {});
+
 /** Calls `fn` for each object entry of a list, with its index; anything else is skipped. */
 export function eachObject<T>(list: T[] | undefined | null, fn: (item: T, i: number) => void): void {
   if (!Array.isArray(list)) return;

@@ -2,7 +2,7 @@
 
 import { field } from '../errors.js';
 import type { KubeObject } from '../types.js';
-import { child, immutable, index, invalidRendered, isObject, nonNegative, type Errs } from './field.js';
+import { child, immutable, index, invalidRendered, isObject, nonNegative, type Errs, rec, type Rec } from './field.js';
 import { notMoreThan100Percent, validatePositiveIntOrPercent } from './intorpercent.js';
 import {
   nameIsDNSSubdomain,
@@ -13,8 +13,6 @@ import {
 } from './meta.js';
 import { isDNS1123Label, isDNS1123Subdomain, isIPv4, isIPv6, isQualifiedName } from './strings.js';
 
-type Rec = Record<string, unknown>;
-const rec = (v: unknown): Rec => (isObject(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 

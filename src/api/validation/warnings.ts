@@ -2,11 +2,9 @@
 // the pod templates inside workloads (pkg/api/pod warnings).
 
 import type { KubeObject, PodSpec } from '../types.js';
-import { isObject } from './field.js';
+import { isObject, rec, type Rec } from './field.js';
 import { isDNS1123Label } from './strings.js';
 
-type Rec = Record<string, unknown>;
-const rec = (v: unknown): Rec => (isObject(v) ? v : {});
 
 function podSpecWarnings(spec: PodSpec | undefined, path: string): string[] {
   const out: string[] = [];
