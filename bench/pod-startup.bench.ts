@@ -5,11 +5,13 @@
 // per pod. Baseline (same run): the same pods on a node agent with the fake runtime (no processes).
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { runningWatch } from './lib/running-watch.js';
 import { performance } from 'node:perf_hooks';
 import type { Cluster } from '../src/cluster.js';
 import type { KubeObject, Pod } from '../src/api/types.js';
 import { PODS, readyCluster } from './lib/cluster.js';
 import { kib, mib, ms, num, perSec, pool, ratio, settle, size, summarize, table, vs } from './lib/stats.js';
+import { processMemory } from './lib/proc-memory.js';
 
 const LATENCY_PODS = size(50, 10);
 const BURST_PODS = size(200, 30);
@@ -40,24 +42,6 @@ function busybox(name: string, nodeName: string, probe: boolean): KubeObject {
 
 const isRunning = (p: Pod) => p.status?.phase === 'Running' || p.status?.containerStatuses?.[0]?.state?.running !== undefined;
 
-/** Watches the pods bound to `nodeName` and resolves `running(name)` once the watch shows it running. */
-function runningWatch(cluster: Cluster, nodeName: string) {
-  const seen = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  const stream = cluster.client.watch<Pod>('/api/v1/namespaces/default/pods', { fieldSelector: `spec.nodeName=${nodeName}` }, ({ type, object }) => {
-    const name = object.metadata.name!;
-    if (type === 'DELETED' || seen.has(name) || !isRunning(object)) return;
-    seen.set(name, performance.now());
-    waiters.get(name)?.();
-    waiters.delete(name);
-  });
-  stream.done.catch(() => {});
-  return {
-    seen,
-    running: (name: string) => (seen.has(name) ? Promise.resolve() : new Promise<void>((resolve) => waiters.set(name, resolve))),
-    stop: () => stream.stop(),
-  };
-}
 
 /** Deletes the pods and waits until the API has none left (their processes and addresses released). */
 async function deleteAll(cluster: Cluster, names: string[]): Promise<void> {
@@ -99,14 +83,7 @@ function processTree(): Proc[] {
     const pid = stack.pop()!;
     stack.push(...(children.get(pid) ?? []));
     try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
-      let pss = 0;
-      try {
-        pss = Number(/Pss:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
-      } catch {
-        // no smaps_rollup
-      }
+      const { rss, pss } = processMemory(pid);
       out.push({ pid, rss, pss, container: readFileSync(`/proc/${pid}/cmdline`, 'utf8') === CONTAINER_CMDLINE, comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim() });
     } catch {
       // exited meanwhile (an exec probe)
@@ -143,7 +120,7 @@ interface RunResult {
 }
 
 async function run(cluster: Cluster, nodeName: string, measureIdle: boolean): Promise<RunResult> {
-  const watch = runningWatch(cluster, nodeName);
+  const watch = runningWatch(cluster, nodeName, isRunning);
   try {
     const empty = measureIdle ? await idle() : undefined;
     // 1. One at a time: create → the watch shows the container running.
@@ -283,9 +260,9 @@ table(
     'The node agent runs in this process together with the API server, store, controllers, scheduler, service proxy and DNS:',
     'its CPU and RSS are those of the whole process; the 0-pod column is the same cluster before any pod was created.',
     'CPU is user+system time per second of wall time (1,000 ms/s = one core). Runtime processes: every descendant of this',
-    'process that is not a container (`sleep 3600`): sandbox infra (unshare, pause shell, its `sleep infinity`), container',
-    'supervisors (shell, nsenter), and any exec probe running at the moment of the sample. VmRSS counts shared pages',
-    '(the shell, libc) in every process; PSS divides them among the processes sharing them.',
+    'process that is not a container (`sleep 3600`): sandbox infra and container supervisors (`k8ts-reaper` with the native',
+    'helper; unshare, sh, sleep and nsenter on the shell path), the exec launcher, and any exec probe running at the moment',
+    'of the sample. VmRSS counts shared pages (the shell, libc) in every process; PSS divides them among the processes sharing them.',
     `Runtime processes with ${n} pods, by command name: ${breakdown}.`,
     `Targets: agent under 150 MB and 10% of a core; runtime overhead under 1 MB per pod. Node: ${nodeName!}.`,
   ],

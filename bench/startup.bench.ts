@@ -3,7 +3,7 @@
 // Baselines in the same run: a bare `node -e ""` and `k8ts version` (the whole module graph
 // loaded, nothing started). Also startCluster() in process, without the process start.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { startCluster } from '../src/cluster.js';
 import { freePort, spawnK8ts, stopChild, waitReady, K8TS_BIN } from './lib/process.js';
 import { ms, ratio, size, summarize, table } from './lib/stats.js';
+import { safeRemoveSync } from '../src/util/safe-remove.js';
 
 const ROUNDS = size(10, 2);
 const scratch = mkdtempSync(join(tmpdir(), 'k8ts-bench-startup-'));
@@ -97,7 +98,7 @@ for (let round = 0; round < ROUNDS; round++) {
     v.running.push(running);
   }
 }
-rmSync(scratch, { recursive: true, force: true });
+safeRemoveSync(scratch, { unmount: true });
 
 const baseline = summarize(bare).p50;
 table(

@@ -5,7 +5,7 @@
 // search and splice), which is what keeping the order would cost per add.
 
 import { performance } from 'node:perf_hooks';
-import { ResourceCache, type CacheEvent } from '../src/apiserver/watch-cache.js';
+import { ResourceCache, decodeStored, type CacheEvent } from '../src/apiserver/watch-cache.js';
 import type { KubeObject } from '../src/api/types.js';
 import { ms, size, summarize, table, vs } from './lib/stats.js';
 
@@ -14,8 +14,8 @@ const ROUNDS = size(200, 20);
 const PREFIX = '/registry/core/pods/';
 
 function event(type: 'ADDED' | 'MODIFIED', name: string, revision: number): CacheEvent {
-  const object = { metadata: { name, namespace: 'default', resourceVersion: String(revision) } } as KubeObject;
-  return { type, current: { key: `${PREFIX}default/${name}`, object, json: JSON.stringify(object), revision }, revision };
+  const object = { metadata: { name, namespace: 'default' } } as KubeObject;
+  return { type, current: decodeStored(`${PREFIX}default/${name}`, JSON.stringify(object), revision), revision };
 }
 
 function timeKeys(cache: ResourceCache, before: (i: number) => void): number[] {

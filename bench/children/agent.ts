@@ -2,7 +2,7 @@
 // memory are its own. Run by node-agent.bench.ts over IPC: it sends `ready`, answers `sample`
 // with its CPU time and memory (after GC), and exits on `stop`.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -13,6 +13,7 @@ import type { KeyPair } from '../../src/apiserver/pki.js';
 import type { Pod } from '../../src/api/types.js';
 import { realClock } from '../../src/util/clock.js';
 import { silentLogger } from '../../src/util/log.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 export interface AgentConfig {
   client: ClientConfig;
@@ -73,7 +74,7 @@ process.on('message', async (message) => {
   } else if (message === 'stop') {
     await agent.stop();
     client.close();
-    rmSync(rootDir, { recursive: true, force: true });
+    safeRemoveSync(rootDir, { unmount: true });
     process.exit(0);
   }
 });

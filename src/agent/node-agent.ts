@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.js';
 import type { KeyPair } from '../apiserver/pki.js';
 import { ApiConfigSource, ApiEventSink, ApiPodStatusWriter } from './api-seams.js';
 import { NodeStatusReporter, type NodeIdentity } from './node-status.js';
+import { RuntimeHealth } from './runtime-health.js';
 import { AgentServer, type StreamServer } from './server.js';
 import { createStreamServer } from './streaming/index.js';
 
@@ -45,6 +46,7 @@ export class NodeAgent {
   private readonly pods: Informer<Pod>;
   private readonly config: ApiConfigSource;
   private reporter: NodeStatusReporter | undefined;
+  private health: RuntimeHealth | undefined;
   private server: AgentServer | undefined;
 
   constructor(private readonly opts: NodeAgentOptions) {
@@ -64,7 +66,7 @@ export class NodeAgent {
       ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}),
       onError: (context, err) => opts.log.warn(`${context} failed`, { error: (err as Error)?.message ?? String(err) }),
     });
-    this.pods = new Informer<Pod>(opts.client, PODS, { fieldSelector: `spec.nodeName=${opts.nodeName}` });
+    this.pods = new Informer<Pod>(opts.client, PODS, { fieldSelector: `spec.nodeName=${opts.nodeName}`, dropManagedFields: true });
     this.pods.on({
       add: (pod) => this.kubelet.podAdded(pod),
       update: (pod) => this.kubelet.podUpdated(pod),
@@ -98,7 +100,9 @@ export class NodeAgent {
       ...(opts.labels ? { labels: opts.labels } : {}),
       ...(opts.podCIDR ? { podCIDR: opts.podCIDR } : {}),
     };
-    this.reporter = new NodeStatusReporter(opts.client, identity, opts.clock, opts.rootDir, this.kubelet.recorder, opts.log);
+    this.health = new RuntimeHealth(opts.runtime, opts.clock, (err) => opts.log.warn('container runtime status check failed', { error: (err as Error)?.message ?? String(err) }));
+    await this.health.start();
+    this.reporter = new NodeStatusReporter(opts.client, identity, opts.clock, opts.rootDir, this.kubelet.recorder, opts.log, this.health);
     await this.reporter.start();
     this.config.start();
     await this.kubelet.start();
@@ -113,6 +117,7 @@ export class NodeAgent {
     this.pods.stop();
     this.config.stop();
     this.reporter?.stop();
+    this.health?.stop();
     await this.kubelet.stop();
     await this.server?.close();
   }

@@ -11,6 +11,7 @@ import { ApiClient } from '../client/client.js';
 import { rfc3339, rfc3339Micro, type Clock } from '../util/clock.js';
 import type { EventRecorder } from '../kubelet/types.js';
 import type { Logger } from '../util/log.js';
+import type { RuntimeHealth } from './runtime-health.js';
 
 const NODES = ApiClient.resourceOf('v1', 'Node');
 const LEASES = ApiClient.resourceOf('coordination.k8s.io/v1', 'Lease');
@@ -69,12 +70,13 @@ export function machineCapacity(rootDir: string): Record<string, string> {
   };
 }
 
-function conditions(now: string, previous: NodeCondition[] | undefined): NodeCondition[] {
+/** `notReady`: why the node is not ready (from the runtime's health), else it is. */
+function conditions(now: string, previous: NodeCondition[] | undefined, notReady: string | undefined): NodeCondition[] {
   const wanted: [string, 'True' | 'False', string, string][] = [
     ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
     ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
     ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
-    ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
+    notReady === undefined ? ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'] : ['Ready', 'False', 'KubeletNotReady', notReady],
   ];
   return wanted.map(([type, status, reason, message]) => {
     const old = previous?.find((c) => c.type === type);
@@ -103,7 +105,12 @@ export class NodeStatusReporter {
     private readonly rootDir: string,
     private readonly recorder: EventRecorder,
     private readonly log: Logger,
+    /** The runtime's health, which the Ready condition follows (absent: always ready). */
+    private readonly health?: RuntimeHealth,
   ) {}
+
+  /** The Ready status last written, for NodeReady / NodeNotReady events on a change. */
+  private lastReady: string | undefined;
 
   private status(previous: Node['status'] | undefined): NonNullable<Node['status']> {
     const capacity = machineCapacity(this.rootDir);
@@ -111,7 +118,7 @@ export class NodeStatusReporter {
     return {
       capacity,
       allocatable: { ...capacity },
-      conditions: conditions(now, previous?.conditions),
+      conditions: conditions(now, previous?.conditions, this.health?.notReadyMessage()),
       addresses: this.identity.addresses,
       daemonEndpoints: { kubeletEndpoint: { Port: this.identity.kubeletPort } },
       nodeInfo: {
@@ -161,7 +168,6 @@ export class NodeStatusReporter {
       }
     }
     await this.report(true);
-    this.recorder.event(ref, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
     await this.renewLease();
     this.schedule();
   }
@@ -187,6 +193,12 @@ export class NodeStatusReporter {
       await this.client.patch(NODES, '', this.identity.name, { status }, 'strategic', 'status');
       this.lastStatusJson = comparable;
       this.lastReport = this.clock.now();
+      const ready = status.conditions!.find((c) => c.type === 'Ready')!.status;
+      if (ready !== this.lastReady) {
+        const reason = ready === 'True' ? 'NodeReady' : 'NodeNotReady';
+        this.recorder.event({ kind: 'Node', name: this.identity.name, uid: this.identity.name, apiVersion: 'v1' }, 'Normal', reason, `Node ${this.identity.name} status is now: ${reason}`);
+        this.lastReady = ready;
+      }
     } catch (err) {
       this.log.warn('node status update failed', { error: (err as Error).message });
     }

@@ -96,3 +96,14 @@ function fraction(rest: bigint, digits: number): string {
   if (rest === 0n) return '';
   return '.' + rest.toString().padStart(digits, '0').replace(/0+$/, '');
 }
+
+const GO_UNITS_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: SECOND, m: MINUTE, h: HOUR };
+
+/** Go's time.ParseDuration for non-negative durations (`90s`, `1h30m`, `1.5s`, `0`), in milliseconds; undefined when malformed. */
+export function parseGoDuration(text: string): number | undefined {
+  if (text === '0') return 0;
+  if (!/^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * GO_UNITS_MS[m[2]!]!;
+  return total;
+}

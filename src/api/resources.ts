@@ -121,6 +121,11 @@ export const resources: ResourceInfo[] = [
     shortNames: ['pdb'],
     subresources: [statusSub('PodDisruptionBudget')],
   }),
+  def('certificates.k8s.io', 'v1', 'certificatesigningrequests', 'CertificateSigningRequest', {
+    namespaced: false,
+    shortNames: ['csr'],
+    subresources: [statusSub('CertificateSigningRequest'), { name: 'approval', kind: 'CertificateSigningRequest', verbs: ['get', 'patch', 'update'] }],
+  }),
 ];
 
 export function groupVersion(r: { group: string; version: string }): string {

@@ -19,6 +19,7 @@ import { defaultCronJob, defaultDaemonSet, defaultDeployment, defaultJob, defaul
 import * as apps from './validation/apps.js';
 import * as batch from './validation/batch.js';
 import * as core from './validation/core.js';
+import * as certificates from './validation/certificates.js';
 import { nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate } from './validation/meta.js';
 import { isObject } from './validation/field.js';
 import * as other from './validation/other.js';
@@ -41,8 +42,8 @@ export interface KindRules {
    * allocated IPs and node ports carried over when the body omits them.
    */
   prepareForUpdate(obj: KubeObject, old: KubeObject): void;
-  /** The same for an update through /status: spec (and generation) kept from `old`. */
-  prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void;
+  /** The same for an update through /status: spec (and generation) kept from `old` (`copyOfOld` gives a private copy of it). */
+  prepareForStatusUpdate(obj: KubeObject, old: KubeObject, copyOfOld?: () => KubeObject): void;
   /** Create validation (ValidateXxx): metadata + spec (+ status where Kubernetes validates it on create). */
   validate(obj: KubeObject): FieldError[];
   /** Update validation of the main resource (ValidateXxxUpdate), incl. immutable fields. */
@@ -225,6 +226,14 @@ const table = new Map<string, KindRules>([
       validate: other.validatePodDisruptionBudget,
       validateUpdate: other.validatePodDisruptionBudgetUpdate,
       validateStatusUpdate: other.validatePodDisruptionBudgetStatusUpdate,
+    }),
+  ],
+  [
+    'certificates.k8s.io/v1/CertificateSigningRequest',
+    kindRules({
+      validate: certificates.validateCertificateSigningRequest,
+      validateUpdate: certificates.validateCertificateSigningRequestUpdate,
+      validateStatusUpdate: certificates.validateCertificateSigningRequestStatusUpdate,
     }),
   ],
 ]);

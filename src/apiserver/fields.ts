@@ -50,10 +50,19 @@ function key(group: string, resource: string): string {
 
 /** The field set of an object for selector matching. */
 export function objectFields(group: string, resource: string, obj: KubeObject, namespaced: boolean): Record<string, string> {
-  const extra = byResource[key(group, resource)];
-  const base: Record<string, string> = { 'metadata.name': obj.metadata.name ?? '' };
-  if (namespaced) base['metadata.namespace'] = obj.metadata.namespace ?? '';
-  return extra ? Object.assign(base, extra(obj)) : base;
+  return withMetadataFields(obj.metadata.name ?? '', namespaced ? (obj.metadata.namespace ?? '') : undefined, kindFields(group, resource, obj));
+}
+
+/** The selectable fields of a resource beyond metadata.name and metadata.namespace; undefined when it has none. */
+export function kindFields(group: string, resource: string, obj: KubeObject): Record<string, string> | undefined {
+  return byResource[key(group, resource)]?.(obj);
+}
+
+/** The whole field set from its parts (`namespace` undefined for cluster-scoped objects). */
+export function withMetadataFields(name: string, namespace: string | undefined, extra: Record<string, string> | undefined): Record<string, string> {
+  const base: Record<string, string> = { 'metadata.name': name };
+  if (namespace !== undefined) base['metadata.namespace'] = namespace;
+  return extra ? Object.assign(base, extra) : base;
 }
 
 /** Rejects selectors on fields the resource does not support, with Kubernetes' message. */

@@ -12,7 +12,7 @@ import { findUnknownFields, pruneUnknownFields, strictDecodingError } from '../a
 import { toTable, type IncludeObject } from '../api/tables/index.js';
 import { coreEventToEventsV1, eventsV1ToCoreEvent } from '../api/event-versions.js';
 import { addWarnings, decodeObjectBody, parseAccept, parseJson, parseYaml, readBody, sendJson, mediaType } from './http.js';
-import type { DeleteOptions, ListOptions, Registry, WriteContext, UserInfo } from './registry.js';
+import { writtenJsonOf, type DeleteOptions, type ListOptions, type Registry, type WriteContext, type UserInfo } from './registry.js';
 import type { ResourceRequest } from './request-info.js';
 import { checkFieldSelector } from './fields.js';
 import type { CachedObject } from './watch-cache.js';
@@ -109,7 +109,7 @@ export function respondObject(req: IncomingMessage, res: ServerResponse, info: R
   const out = fromStored(info, obj);
   if (accept.table) return sendJson(res, code, tableOf(info, [out], now, includeObjectOf(new URL(req.url ?? '/', 'http://x').searchParams)));
   if (accept.metadataOnly) return sendJson(res, code, partialMetadata(out));
-  sendJson(res, code, out);
+  sendJson(res, code, (out === obj ? writtenJsonOf(obj) : undefined) ?? out);
 }
 
 function includeObjectOf(query: URLSearchParams): IncludeObject {
@@ -251,13 +251,15 @@ export async function handlePatch(rc: RestContext, req: IncomingMessage, res: Se
   const { object } = await rc.registry.guaranteedUpdate(stored, r.namespace, r.name, ctx, (current) => {
     const base = fromStored(info, current!);
     const precondition = current!.metadata.resourceVersion;
+    const uid = current!.metadata.uid;
     let next: unknown;
     if (type === 'json') next = applyJsonPatch(base, patch);
     else if (type === 'merge') next = applyMergePatch(base, patch);
-    else next = applyStrategicMergePatch(base, patch, apiVersion, info.kind);
+    // `current` is the registry's private copy: the merge may happen in it.
+    else next = applyStrategicMergePatch(base, patch, apiVersion, info.kind, true);
     const result = checkTypeMeta(info, next);
     if (result.metadata.resourceVersion && result.metadata.resourceVersion !== precondition) throw errors.modifiedConflict(info, r.name);
-    checkUidPrecondition(info, r.name, result, current!);
+    checkUidPrecondition(info, r.name, result, uid);
     validateFields(info, result, mode, ctx);
     return toStored(info, result);
   }, { subresource: r.subresource });
@@ -265,10 +267,10 @@ export async function handlePatch(rc: RestContext, req: IncomingMessage, res: Se
 }
 
 /** A uid in the body must be the stored object's: a write meant for an earlier incarnation fails. */
-function checkUidPrecondition(info: ResourceInfo, name: string, body: KubeObject, current: KubeObject): void {
+function checkUidPrecondition(info: ResourceInfo, name: string, body: KubeObject, currentUid: string | undefined): void {
   const uid = body.metadata.uid;
-  if (uid && uid !== current.metadata.uid) {
-    throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${current.metadata.uid}`);
+  if (uid && uid !== currentUid) {
+    throw errors.conflict(info, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${currentUid}`);
   }
 }
 

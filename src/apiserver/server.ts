@@ -18,6 +18,7 @@ import { handleWatch } from './watch.js';
 import { handleBinding, handleEviction, handleScale, handleTokenRequest } from './subresources.js';
 import type { ServiceAccountTokens } from './service-account-tokens.js';
 import { certificateIdentity } from './pki.js';
+import { anonymousUser, createAuthorization, forbidden, requestAttributes, type Authorization } from './auth/index.js';
 
 export { KUBERNETES_VERSION };
 
@@ -40,6 +41,8 @@ export interface ApiServerOptions {
   advertiseAddress: string;
   connector?: PodConnector;
   serviceAccountTokens: ServiceAccountTokens;
+  /** Bootstrap tokens, authorizers and node admission (default: built from the registry). */
+  authorization?: Authorization;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -50,10 +53,13 @@ export class ApiServer {
   private readonly discovery: Discovery;
   private readonly sockets = new Set<Duplex>();
   connector: PodConnector | undefined;
+  readonly authorization: Authorization;
 
   constructor(private readonly options: ApiServerOptions) {
     this.discovery = new Discovery(options.advertiseAddress);
     this.connector = options.connector;
+    this.authorization = options.authorization ?? createAuthorization(options.registry);
+    options.registry.admission = this.authorization.admission;
     this.server = https.createServer(
       { cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca, requestCert: true, rejectUnauthorized: false },
       (req, res) => void this.handle(req, res),
@@ -106,21 +112,44 @@ export class ApiServer {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
       const token = header.slice(7).trim();
-      return this.options.authenticator.token(token) ?? this.options.serviceAccountTokens.authenticate(token, this.options.registry.clock.now());
+      const now = this.options.registry.clock.now();
+      return this.options.authenticator.token(token) ?? this.authorization.bootstrapTokens.authenticate(token, now) ?? this.options.serviceAccountTokens.authenticate(token, now);
     }
     return undefined;
+  }
+
+  /**
+   * Who asks: an authenticated user, or anonymous for a request that presents no credentials.
+   * Anonymous requests may reach only the public paths and what the authorizer grants them
+   * (cluster-info); anything else is 401, as is a credential that does not authenticate.
+   */
+  private identify(req: IncomingMessage, path: string): UserInfo {
+    const user = this.authenticate(req);
+    if (user) return user;
+    if (!PUBLIC_PATHS.has(path) && req.headers.authorization !== undefined) throw errors.unauthorized();
+    return anonymousUser;
+  }
+
+  /** Throws 401 (anonymous) or 403 unless the authorizer allows the request. */
+  private authorize(req: IncomingMessage, user: UserInfo, path: string, info: ReturnType<typeof parseRequestInfo>, query: URLSearchParams): void {
+    if (user === anonymousUser && info.kind !== 'resource' && PUBLIC_PATHS.has(path)) return;
+    const attrs = requestAttributes(user, req.method ?? 'GET', path, info, query);
+    const decision = this.authorization.authorizer.authorize(attrs);
+    if (decision.decision === 'allow') return;
+    if (user === anonymousUser) throw errors.unauthorized();
+    throw forbidden(attrs, decision.reason);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://k8ts');
     const path = url.pathname;
     try {
-      const user = this.authenticate(req);
-      if (!user && !PUBLIC_PATHS.has(path)) throw errors.unauthorized();
-      if (await this.handleNonResource(req, res, path, url.searchParams)) return;
+      const user = this.identify(req, path);
       const info = parseRequestInfo(req.method ?? 'GET', path, url.searchParams);
+      this.authorize(req, user, path, info, url.searchParams);
+      if (await this.handleNonResource(req, res, path, url.searchParams)) return;
       if (info.kind !== 'resource') throw errors.routeNotFound();
-      await this.handleResource(req, res, info, url.searchParams, user!);
+      await this.handleResource(req, res, info, url.searchParams, user);
     } catch (err) {
       if (!(err instanceof ApiError)) this.options.log?.('request failed', { method: req.method, path, error: String((err as Error)?.stack ?? err) });
       sendError(res, err);
@@ -194,6 +223,7 @@ export class ApiServer {
     switch (r.subresource) {
       case '':
       case 'status':
+      case 'approval':
       case 'finalize':
       case 'ephemeralcontainers':
         break;
@@ -248,6 +278,7 @@ export class ApiServer {
       const user = this.authenticate(req);
       if (!user) throw errors.unauthorized();
       const info = parseRequestInfo(req.method ?? 'GET', url.pathname, url.searchParams);
+      this.authorize(req, user, url.pathname, info, url.searchParams);
       if (info.kind !== 'resource' || !['exec', 'attach', 'portforward'].includes(info.subresource)) throw errors.routeNotFound();
       this.resolve(info);
       if (!this.connector) throw errors.serviceUnavailable('no node agent connection is available for pod streams');

@@ -9,6 +9,8 @@ import { admitPod } from '../api/admission/index.js';
 import { prepareJobForCreate } from '../api/defaults/workloads.js';
 import type { DeleteOptions, Registry, WriteContext } from './registry.js';
 import { ipToNumber } from './allocators.js';
+import { certificateSigningRequestStrategy } from './certificate-signing-requests.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * What the registry does beyond the kind's rules (src/api/rules.ts: defaults, status and generation
@@ -68,7 +70,7 @@ const podStrategy: Strategy = {
     const pod = obj as Pod;
     const namespace = pod.metadata.namespace!;
     const saName = pod.spec.serviceAccountName || pod.spec.serviceAccount || 'default';
-    const sa = await registry.current(registry.resourceByKind('v1', 'ServiceAccount'), namespace, saName);
+    const sa = await lookUpServiceAccount(registry, namespace, saName);
     const result = admitPod(pod, {
       namespace,
       serviceAccount: sa?.object as { automountServiceAccountToken?: boolean } | undefined,
@@ -77,6 +79,22 @@ const podStrategy: Strategy = {
     if (result) throw result;
   },
 };
+
+/**
+ * The pod's service account. The `default` one is made by a controller just after its namespace, so
+ * a pod created right behind its namespace (one `kubectl apply` of both) gets up to ten looks, 100 to
+ * 200 ms apart, before it is refused, as the ServiceAccount admission plugin gives it.
+ */
+async function lookUpServiceAccount(registry: Registry, namespace: string, name: string) {
+  const resource = registry.resourceByKind('v1', 'ServiceAccount');
+  const attempts = name === 'default' ? 10 : 1;
+  const interval = 100 + Math.floor(Math.random() * 100);
+  for (let i = 0; ; i++) {
+    const sa = await registry.current(resource, namespace, name);
+    if (sa || i + 1 >= attempts) return sa;
+    await sleep(interval);
+  }
+}
 
 const namespaceStrategy: Strategy = {
   ...base,
@@ -217,6 +235,7 @@ const byResource: Record<string, Strategy> = {
   'events.k8s.io/events': createOnUpdate,
   'batch/jobs': jobStrategy,
   'apps/daemonsets': daemonSetStrategy,
+  'certificates.k8s.io/certificatesigningrequests': certificateSigningRequestStrategy(base),
 };
 
 export function strategyFor(info: ResourceInfo): Strategy {

@@ -154,6 +154,7 @@ interface TokenRequest {
 export async function handleTokenRequest(rc: RestContext, req: IncomingMessage, res: ServerResponse, info: ResourceInfo, r: ResourceRequest, tokens: ServiceAccountTokens): Promise<void> {
   const body = decodeObjectBody(await readBody(req), req.headers['content-type']) as TokenRequest;
   const sa = await rc.registry.get(info, r.namespace, r.name);
+  await rc.registry.admission?.admit({ operation: 'CREATE', resource: info, subresource: 'token', namespace: r.namespace, name: r.name, object: body as unknown as KubeObject, user: rc.user });
   const spec = body.spec ?? {};
   const expirationSeconds = spec.expirationSeconds ?? 3600;
   if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
@@ -163,6 +164,9 @@ export async function handleTokenRequest(rc: RestContext, req: IncomingMessage, 
   const bound = spec.boundObjectRef;
   if (bound?.kind === 'Pod' && bound.name) {
     const p = await rc.registry.get(rc.registry.resourceByKind('v1', 'Pod'), r.namespace, bound.name);
+    if ((p.spec as { serviceAccountName?: string } | undefined)?.serviceAccountName !== r.name) {
+      throw errors.badRequest(`cannot bind token for serviceaccount ${JSON.stringify(r.name)} to pod running with different serviceaccount name.`);
+    }
     if (bound.uid && p.metadata.uid !== bound.uid) throw errors.conflict({ group: '', resource: 'pods' }, bound.name, `the UID in the bound object reference (${bound.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
     pod = { name: bound.name, uid: p.metadata.uid! };
   }

@@ -26,6 +26,8 @@ export interface BatchControllersOptions {
   log: Logger;
   /** Terminated pods kept before pod GC deletes the oldest (default 12500, kube-controller-manager's). */
   terminatedPodGcThreshold?: number;
+  /** How long a node may stay silent before the node lifecycle controller marks it (default 50 s). */
+  nodeMonitorGracePeriodMs?: number;
 }
 
 export interface BatchControllers {
@@ -46,7 +48,14 @@ export async function startBatchAndLifecycleControllers(client: ApiClient, opts:
   const ttl = new TtlAfterFinishedController(client, job.jobs, clock, log.child('ttl-after-finished'));
   const cronJob = new CronJobController({ client, jobs: job.jobs, clock, log: log.child('cronjob') });
   const gc = new GarbageCollector({ client, clock, log: log.child('garbage-collector'), shared: [pods as Informer, nodes as Informer, job.jobs as Informer] });
-  const nodeLifecycle = new NodeLifecycleController({ client, nodes, podsByNode, clock, log: log.child('node-lifecycle') });
+  const nodeLifecycle = new NodeLifecycleController({
+    client,
+    nodes,
+    podsByNode,
+    clock,
+    log: log.child('node-lifecycle'),
+    ...(opts.nodeMonitorGracePeriodMs !== undefined ? { gracePeriodMs: opts.nodeMonitorGracePeriodMs } : {}),
+  });
   const taintEviction = new TaintEvictionController({ client, nodes, pods, podsByNode, clock, log: log.child('taint-eviction') });
   const podGc = new PodGcController({ client, pods, nodes, podsByNode, clock, log: log.child('podgc'), ...(opts.terminatedPodGcThreshold !== undefined ? { terminatedPodThreshold: opts.terminatedPodGcThreshold } : {}) });
   const disruption = new DisruptionController({ client, pods, clock, log: log.child('disruption') });

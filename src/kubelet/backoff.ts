@@ -43,6 +43,19 @@ export class Backoff {
     return this.clock.now() - eventTime < entry.backoffMs;
   }
 
+  /** Whether an attempt at `eventTime` must still wait, counting from the last bump (image pulls). */
+  isInBackOffSinceUpdate(key: string, eventTime: number): boolean {
+    const entry = this.entries.get(key);
+    if (!entry || this.hasExpired(entry, eventTime)) return false;
+    return eventTime - entry.lastUpdate < entry.backoffMs;
+  }
+
+  /** When the back-off counted from the last bump ends (clock ms), if `key` has one. */
+  releaseAtSinceUpdate(key: string): number | undefined {
+    const entry = this.entries.get(key);
+    return entry ? entry.lastUpdate + entry.backoffMs : undefined;
+  }
+
   /** When the back-off that started at `eventTime` ends (clock ms), if `key` is backing off. */
   releaseAt(key: string, eventTime: number): number | undefined {
     const entry = this.entries.get(key);

@@ -14,12 +14,13 @@ import { PodWorkers } from './pod-workers.js';
 import { RuntimeEventGenerator, type PodLifecycleEvent } from './pleg.js';
 import { ProbeManager } from './prober/manager.js';
 import { RuntimeManager } from './runtime-manager.js';
-import { RuntimeStateReader } from './runtime-state.js';
+import { RuntimeStateReader, sandboxPodUid } from './runtime-state.js';
 import { StatusManager } from './status/manager.js';
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ConfigSource, type PodStatusWriter } from './types.js';
 import { VolumeManager } from './volumes/manager.js';
 import { nameOf } from './pod-util.js';
 import { ContainerLogError, logContainerId } from './logs.js';
+import { IMAGE_GC_PERIOD_MS, ImageGarbageCollector, imageFsStatsOf, type ImageGCPolicy } from './image-gc.js';
 
 export interface KubeletOptions {
   nodeName: string;
@@ -43,6 +44,8 @@ export interface KubeletOptions {
   /** Source of the prober's first-run jitter after a start (default Math.random). */
   probeRandom?(): number;
   onError?(context: string, err: unknown): void;
+  /** Image garbage collection thresholds, or false to keep every image (default: Kubernetes' 85/80 %). */
+  imageGC?: Partial<ImageGCPolicy> | false;
 }
 
 const HOUSEKEEPING_MS = 2000;
@@ -69,6 +72,8 @@ export class Kubelet {
   private housekeepingTimer: Timer | undefined;
   private housekeepingRun: Promise<void> | undefined;
   private lastContainerGc = 0;
+  private readonly imageGc: ImageGarbageCollector | undefined;
+  private lastImageGc = 0;
 
   constructor(private readonly opts: KubeletOptions) {
     this.runtime = opts.runtime;
@@ -93,7 +98,7 @@ export class Kubelet {
       ...(opts.probeRandom ? { random: opts.probeRandom } : {}),
     });
     const hooks = new LifecycleHandlerRunner({ runtime: opts.runtime, clock: opts.clock, network: opts.network, podIP, recorder: this.recorder });
-    this.volumes = new VolumeManager({ rootDir: opts.rootDir, config: opts.config, ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) });
+    this.volumes = new VolumeManager({ rootDir: opts.rootDir, config: opts.config, clock: opts.clock, ...(opts.tokenSource ? { tokenSource: opts.tokenSource } : {}) });
     const podDir = (uid: string) => this.volumes.podDir(uid);
     this.stateReader = new RuntimeStateReader(opts.runtime, podDir, () => opts.clock.now());
     this.runtimeManager = new RuntimeManager({
@@ -111,6 +116,19 @@ export class Kubelet {
       podDir,
       probeResult: (id, kind) => this.probeManager.result(id, kind),
     });
+    const imageFsStats = opts.imageGC === false ? undefined : imageFsStatsOf(opts.runtime);
+    if (imageFsStats) {
+      const gc = new ImageGarbageCollector({
+        runtime: opts.runtime,
+        clock: opts.clock,
+        recorder: this.recorder,
+        nodeName: opts.nodeName,
+        stats: imageFsStats,
+        ...(opts.imageGC ? { policy: opts.imageGC } : {}),
+      });
+      this.imageGc = gc;
+      this.runtimeManager.images.onImageUsed((ref) => gc.markUsed(ref));
+    }
     this.syncHandler = new PodSyncHandler({
       clock: opts.clock,
       recorder: this.recorder,
@@ -124,6 +142,7 @@ export class Kubelet {
       onPodIPs: (uid, ips) => {
         if (ips.length) this.podIPs.set(uid, ips);
       },
+      runtimeHeldNothingOf: (uid) => this.pleg.heldNothingOf(uid),
     });
     this.podWorkers = new PodWorkers({
       syncer: this.syncHandler,
@@ -190,6 +209,11 @@ export class Kubelet {
   podUpdated(pod: Pod): void {
     if (!this.isForThisNode(pod)) return;
     this.desired.set(pod.metadata.uid ?? '', pod);
+    // The echo of the agent's own status write changes nothing a sync acts on (the kubelet's pod
+    // config sends no update for a status-only change): the worker keeps the newer object for its
+    // next sync, unless its last sync started containers whose status is still to be reported.
+    const uid = pod.metadata.uid ?? '';
+    if (this.statusManager.isOwnWrite(pod) && !this.syncHandler.hasUnreportedStarts(uid) && this.podWorkers.replacePod(pod)) return;
     this.podWorkers.updatePod({ type: 'update', pod });
   }
 
@@ -221,8 +245,8 @@ export class Kubelet {
 
   /** The pod's sandbox id (for port-forwarding). */
   async sandboxId(podUid: string): Promise<string | undefined> {
-    const ready = (await this.runtime.listPodSandboxes())
-      .filter((s) => (s.labels[LABEL_POD_UID] ?? s.podUid) === podUid && s.state === 'READY')
+    const ready = (await this.runtime.listPodSandboxes({ labels: { [LABEL_POD_UID]: podUid }, state: 'READY' }))
+      .filter((s) => sandboxPodUid(s) === podUid && s.state === 'READY')
       .sort((a, b) => b.createdAt - a.createdAt);
     return ready[0]?.id;
   }
@@ -296,6 +320,10 @@ export class Kubelet {
       await this.collectDeadContainers();
       this.runtimeManager.crashBackoff.gc();
       this.runtimeManager.images.gc();
+    }
+    if (this.imageGc && now - this.lastImageGc >= IMAGE_GC_PERIOD_MS) {
+      this.lastImageGc = now;
+      await this.imageGc.garbageCollect().catch((err) => this.opts.onError?.('image garbage collection', err));
     }
   }
 

@@ -1,6 +1,8 @@
 // The pod lifecycle event generator: relists the runtime every second and reports, per pod, the
 // containers and sandboxes whose state changed since the previous relist. Its relist is also the
-// agent's view of which pods the runtime holds at all (for orphan cleanup and adoption).
+// agent's view of which pods the runtime holds at all (for orphan cleanup and adoption). A runtime
+// that reports container events makes it relist at once instead of at the next period: events
+// only hasten the relist (coalesced, one in flight at a time), the relist stays the truth.
 
 import type { PodSandboxStatus, Runtime, RuntimeContainer } from '../runtime/types.js';
 import type { Clock, Timer } from '../util/clock.js';
@@ -37,19 +39,31 @@ export class RuntimeEventGenerator {
   private timer: Timer | undefined;
   private inflight: Promise<void> | undefined;
   private running = false;
+  /** A runtime event arrived since the current relist began listing: another relist follows it. */
+  private dirty = false;
+  private unsubscribe: (() => void) | undefined;
+  /** A relist has completed: `pods` is what the runtime held when it listed. */
+  private listed = false;
 
   constructor(private readonly opts: PlegOptions) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.unsubscribe = this.opts.runtime.subscribeContainerEvents?.((event) => {
+      // Creations and starts are the agent's own doing, seen by the sync that made them; exits and
+      // removals are what it would otherwise learn only at the next relist.
+      if (event.type === 'ContainerStopped' || event.type === 'ContainerDeleted') this.onRuntimeEvent();
+    });
     this.schedule();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     this.timer?.cancel();
-    await this.inflight;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await this.idle();
   }
 
   /** Pods seen by the last relist. */
@@ -57,9 +71,17 @@ export class RuntimeEventGenerator {
     return this.pods;
   }
 
-  /** Resolves when no relist is in flight. */
+  /**
+   * The runtime held nothing of the pod when the last relist listed (false before any relist
+   * completed: then nothing is known).
+   */
+  heldNothingOf(podUid: string): boolean {
+    return this.listed && !this.pods.has(podUid);
+  }
+
+  /** Resolves when no relist is in flight (nor one that a runtime event asked for). */
   async idle(): Promise<void> {
-    await this.inflight;
+    while (this.inflight) await this.inflight;
   }
 
   /** Lists the runtime now and reports changes. */
@@ -67,9 +89,18 @@ export class RuntimeEventGenerator {
     if (!this.inflight) {
       this.inflight = this.doRelist()
         .catch((err) => this.opts.onError?.(err))
-        .finally(() => (this.inflight = undefined));
+        .finally(() => {
+          this.inflight = undefined;
+          if (this.dirty && this.running) void this.relist();
+        });
     }
     return this.inflight;
+  }
+
+  private onRuntimeEvent(): void {
+    if (!this.running) return;
+    this.dirty = true;
+    if (!this.inflight) void this.relist();
   }
 
   private schedule(): void {
@@ -82,6 +113,7 @@ export class RuntimeEventGenerator {
   }
 
   private async doRelist(): Promise<void> {
+    this.dirty = false;
     const [sandboxes, containers] = await Promise.all([this.opts.runtime.listPodSandboxes(), this.opts.runtime.listContainers()]);
     const pods = new Map<string, RuntimePod>();
     const states = new Map<string, string>();
@@ -118,6 +150,7 @@ export class RuntimeEventGenerator {
     }
     this.states = states;
     this.pods = pods;
+    this.listed = true;
     if (events.length) this.opts.onEvents(events);
   }
 }

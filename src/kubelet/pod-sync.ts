@@ -8,7 +8,7 @@ import type { ProbeManager } from './prober/manager.js';
 import type { StatusManager } from './status/manager.js';
 import { generatePodStatus, type StartFailure } from './status/generate.js';
 import { activeDeadlineAt, DEADLINE_MESSAGE, DEADLINE_REASON } from './active-deadline.js';
-import type { RuntimeManager } from './runtime-manager.js';
+import type { RuntimeChanges, RuntimeManager } from './runtime-manager.js';
 import { podIPsOf } from './runtime-manager.js';
 import type { RuntimeStateReader } from './runtime-state.js';
 import { VolumeSetupError, type VolumeManager } from './volumes/manager.js';
@@ -37,6 +37,8 @@ export interface PodSyncHandlerOptions {
   runtimeName(): string;
   /** Told the pod's current IPs whenever a snapshot is read. */
   onPodIPs(podUid: string, ips: string[]): void;
+  /** The runtime is known to hold nothing of the pod (the last relist saw none of it). */
+  runtimeHeldNothingOf?(podUid: string): boolean;
 }
 
 const NO_FAILURES: ReadonlyMap<string, StartFailure> = new Map();
@@ -48,13 +50,20 @@ export class PodSyncHandler {
   private readonly startFailures = new Map<string, Map<string, StartFailure>>();
   /** Pods failed by the agent itself (active deadline), with the reason they keep. */
   private readonly evictions = new Map<string, { reason: string; message: string }>();
+  /** Pods whose last sync started a container it could not report: their status lags until the next sync. */
+  private readonly unreported = new Set<string>();
+  /** Pods synced since they were last forgotten: only a pod's first sync may skip reading the runtime. */
+  private readonly synced = new Set<string>();
 
   constructor(private readonly opts: PodSyncHandlerOptions) {}
 
   async syncPod(pod: Pod, signal: AbortSignal): Promise<SyncOutcome> {
     const { clock, statusManager } = this.opts;
     const uid = pod.metadata.uid ?? '';
-    const snapshot = await this.read(uid, pod);
+    // Only this agent creates a pod's sandboxes: before its first sync, the last relist's view is the runtime's.
+    const unseen = !this.synced.has(uid) && this.opts.runtimeHeldNothingOf?.(uid) === true;
+    this.synced.add(uid);
+    const snapshot = unseen ? this.nothingOf(uid, pod) : await this.read(uid, pod);
     let status = this.generate(pod, snapshot, false);
 
     const startTime = statusManager.getCachedStatus(uid)?.startTime ?? pod.status?.startTime ?? status.startTime;
@@ -64,16 +73,21 @@ export class PodSyncHandler {
       this.evictions.set(uid, { reason: DEADLINE_REASON, message: DEADLINE_MESSAGE });
       status = this.generate(pod, snapshot, false);
     }
-    statusManager.setPodStatus(pod, status);
-    if (status.phase === 'Succeeded' || status.phase === 'Failed') return { terminal: true };
-
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') {
+      statusManager.setPodStatus(pod, status);
+      return { terminal: true };
+    }
+    // The status is handed to the status manager once the volumes are set up (or failed): its write, asynchronous
+    // anyway, then goes to the API while the runtime works rather than before the volumes' own requests.
     let volumePaths: Map<string, string>;
     try {
       volumePaths = await this.opts.volumes.setUp(pod, { podIPs: podIPsOf(pod, snapshot, this.opts.hostIPs), hostIPs: this.opts.hostIPs });
     } catch (err) {
+      statusManager.setPodStatus(pod, status);
       if (err instanceof VolumeSetupError) this.opts.recorder.event(podReference(pod), 'Warning', 'FailedMount', err.message);
       throw err;
     }
+    statusManager.setPodStatus(pod, status);
     this.opts.probes.addPod(pod);
 
     const result = await this.opts.runtime.syncPod(pod, snapshot, volumePaths, signal);
@@ -89,9 +103,14 @@ export class PodSyncHandler {
       if (before?.reason !== failure.reason || before.message !== failure.message) newFailure = true;
       perPod.set(name, failure);
     }
-    if (newFailure) {
+    const started = [...result.starts.values()].some((f) => f === null);
+    // What this sync started is reported now, not at the next sync (a relist or the periodic one).
+    const after = started && !signal.aborted ? await this.readAfter(snapshot, result.changes, pod).catch(() => undefined) : undefined;
+    if (started && !after) this.unreported.add(uid);
+    else this.unreported.delete(uid);
+    if (after || newFailure) {
       // Show why a container waits right away rather than at the next sync.
-      statusManager.setPodStatus(pod, this.generate(pod, snapshot, false));
+      statusManager.setPodStatus(pod, this.generate(pod, after ?? snapshot, false));
     }
     if (result.error) throw result.error;
     const wakeAt = minDefined(result.retryAt, deadline !== undefined && !this.evictions.has(uid) ? deadline : undefined);
@@ -138,13 +157,35 @@ export class PodSyncHandler {
     this.opts.statusManager.terminatePod(pod);
   }
 
+  /** The pod's last sync started containers its status does not show yet (another sync reports them). */
+  hasUnreportedStarts(podUid: string): boolean {
+    return this.unreported.has(podUid);
+  }
+
   forget(podUid: string): void {
+    this.unreported.delete(podUid);
+    this.synced.delete(podUid);
     this.startFailures.delete(podUid);
     this.evictions.delete(podUid);
   }
 
   private async read(podUid: string, pod?: Pod): Promise<PodRuntimeSnapshot> {
     const snapshot = await this.opts.reader.snapshot(podUid);
+    this.opts.onPodIPs(podUid, podIPsOf(pod, snapshot, this.opts.hostIPs));
+    return snapshot;
+  }
+
+  /** What the runtime holds after a sync: only what it changed is read again, unless it stopped the pod. */
+  private async readAfter(before: PodRuntimeSnapshot, changes: RuntimeChanges | undefined, pod: Pod): Promise<PodRuntimeSnapshot> {
+    if (!changes) return this.read(before.podUid, pod);
+    const snapshot = await this.opts.reader.refresh(before, changes);
+    this.opts.onPodIPs(before.podUid, podIPsOf(pod, snapshot, this.opts.hostIPs));
+    return snapshot;
+  }
+
+  /** The snapshot of a pod the runtime holds nothing of. */
+  private nothingOf(podUid: string, pod: Pod): PodRuntimeSnapshot {
+    const snapshot: PodRuntimeSnapshot = { podUid, sandboxes: [], containers: [], timestamp: this.opts.clock.now() };
     this.opts.onPodIPs(podUid, podIPsOf(pod, snapshot, this.opts.hostIPs));
     return snapshot;
   }

@@ -94,6 +94,18 @@ export class PodWorkers {
     this.kick(state);
   }
 
+  /**
+   * Gives a syncing worker a newer object of its pod that differs only in its status, without
+   * another pass (false, and nothing done, when anything else differs or the worker is gone,
+   * terminating or finished).
+   */
+  replacePod(pod: Pod): boolean {
+    const state = this.states.get(pod.metadata.uid ?? '');
+    if (!state?.pod || state.finished || state.terminatingAt !== undefined || !sameButStatus(state.pod, pod)) return false;
+    state.pod = pod;
+    return true;
+  }
+
   isTerminationRequested(uid: string): boolean {
     return this.states.get(uid)?.terminatingAt !== undefined;
   }
@@ -196,6 +208,15 @@ export class PodWorkers {
       }
     }
   }
+}
+
+/** Everything a sync reads of a pod but its status and resourceVersion (and managed fields) is the same. */
+function sameButStatus(a: Pod, b: Pod): boolean {
+  const desired = (p: Pod) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...metadata } = p.metadata as Pod['metadata'] & { managedFields?: unknown };
+    return JSON.stringify([metadata, p.spec]);
+  };
+  return desired(a) === desired(b);
 }
 
 /** The grace the pod is stopped with: the deletion's, an override, else the spec's; at least 1 s. */

@@ -6,15 +6,15 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Container, Pod } from '../api/types.js';
-import type { PodSandboxConfig, Runtime, RuntimeContainer } from '../runtime/types.js';
+import type { PodSandboxConfig, PodSandboxStatus, Runtime, RuntimeContainer } from '../runtime/types.js';
 import type { Clock } from '../util/clock.js';
 import type { LifecycleHandlerRunner } from './hooks/runner.js';
 import type { StartFailure } from './status/generate.js';
-import { computePodActions, type KillReason, type ProbeKindResult } from './actions.js';
+import { computePodActions, type KillReason, type PodActions, type ProbeKindResult } from './actions.js';
 import { Backoff, formatGoDuration } from './backoff.js';
 import { buildContainerConfig } from './container-config.js';
 import { ContainerConfigError, makeEnvironment } from './env.js';
-import { ImageManager } from './images.js';
+import { ImageManager, type ImageLookups } from './images.js';
 import { containerFieldPath, containerHash, findContainerSpec, formatPod, hasSidecars, isSidecar, nameOf, restartCountOf } from './pod-util.js';
 import { managedHostsFile, podLogDirectory, podSandboxConfig, type SandboxContext } from './sandbox.js';
 import { StartError } from './start-error.js';
@@ -46,6 +46,16 @@ export interface PodSyncResult {
   error?: Error;
   /** When a container's crash-loop back-off ends, if one is holding a start back. */
   retryAt?: number;
+  /** What the sync changed in the runtime, so that only that is read again; absent when it stopped a whole pod. */
+  changes?: RuntimeChanges;
+}
+
+export interface RuntimeChanges {
+  /** The sandbox the sync created, as the runtime described it. */
+  sandbox?: PodSandboxStatus;
+  /** Containers created or stopped. */
+  containers: Set<string>;
+  removed: Set<string>;
 }
 
 type ContainerKind = 'init' | 'regular' | 'ephemeral';
@@ -56,35 +66,45 @@ export class RuntimeManager {
 
   constructor(private readonly opts: RuntimeManagerOptions) {
     this.crashBackoff = new Backoff(opts.clock, CRASHLOOP_INITIAL_MS, CRASHLOOP_MAX_MS, CRASHLOOP_RESET_MS);
-    this.images = new ImageManager(opts.runtime, opts.clock, opts.recorder);
+    this.images = new ImageManager(opts.runtime, opts.clock, opts.recorder, opts.config);
   }
 
   /** One SyncPod: compute the actions from the snapshot and perform them. */
   async syncPod(pod: Pod, snapshot: PodRuntimeSnapshot, volumePaths: ReadonlyMap<string, string>, signal: AbortSignal): Promise<PodSyncResult> {
     const { runtime, recorder } = this.opts;
-    const result: PodSyncResult = { starts: new Map() };
+    const changes: RuntimeChanges = { containers: new Set(), removed: new Set() };
+    const result: PodSyncResult = { starts: new Map(), changes };
     const actions = computePodActions(pod, snapshot, this.opts.probeResult);
 
     if (actions.createSandbox && actions.sandboxId) {
       recorder.event(podReference(pod), 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
     }
     if (actions.killPod) {
+      if (snapshot.sandboxes.length > 0 || snapshot.containers.length > 0) delete result.changes;
       await this.killPod(pod, snapshot, undefined, signal);
       if (!actions.createSandbox) return result;
       await this.purgeInitContainers(pod, snapshot);
     } else {
-      for (const k of actions.containersToKill) await this.killContainer(pod, k.instance, k.container, k.message, k.reason, undefined, undefined, signal);
+      for (const k of actions.containersToKill) {
+        changes.containers.add(k.instance.id);
+        await this.killContainer(pod, k.instance, k.container, k.message, k.reason, undefined, undefined, signal);
+      }
     }
-    await this.pruneInitContainers(pod, snapshot);
+    await this.pruneInitContainers(pod, snapshot, changes);
 
     let sandboxId = actions.sandboxId;
     let podIPs = podIPsOf(pod, snapshot, this.opts.hostIPs);
     let onHostNetwork = pod.spec.hostNetwork === true || snapshot.sandboxes[0]?.hostNetwork === true;
     const sandboxConfig = podSandboxConfig(pod, actions.attempt, this.opts.sandbox);
+    let lookups: ImageLookups | undefined;
     if (actions.createSandbox) {
       try {
         sandboxId = await runtime.runPodSandbox(sandboxConfig);
+        // The images of what is about to start are looked up while the sandbox's address is read.
+        lookups = this.images.lookUp(containersToStart(pod, actions));
         const status = await runtime.podSandboxStatus(sandboxId);
+        changes.sandbox = status;
+        if (status.warning) recorder.event(podReference(pod), 'Warning', status.warning.reason, status.warning.message);
         onHostNetwork = pod.spec.hostNetwork === true || status.hostNetwork;
         podIPs = onHostNetwork ? this.opts.hostIPs : status.ip ? [status.ip, ...status.additionalIps] : [];
       } catch (err) {
@@ -97,8 +117,10 @@ export class RuntimeManager {
     if (!sandboxId || signal.aborted) return result;
     if (!actions.createSandbox && snapshot.sandboxes[0]?.state !== 'READY') return result;
 
-    const etcHostsPath = onHostNetwork ? undefined : await this.writeHostsFile(pod, podIPs);
-    const ctx: StartContext = { snapshot, sandboxId, sandboxConfig, podIPs, volumePaths, etcHostsPath, signal, result };
+    // The managed hosts file is (re)written when a container is about to be created, as the kubelet's mounts are made.
+    const starting = actions.ephemeralContainersToStart.length + actions.initContainersToStart.length + actions.containersToStart.length > 0;
+    const etcHosts = onHostNetwork || !starting ? undefined : this.writeHostsFile(pod, podIPs);
+    const ctx: StartContext = { snapshot, sandboxId, sandboxConfig, podIPs, volumePaths, etcHosts, signal, result, changes, ...(lookups ? { lookups } : {}) };
 
     for (const i of actions.ephemeralContainersToStart) {
       await this.start(pod, pod.spec.ephemeralContainers![i]!, 'ephemeral', ctx);
@@ -189,6 +211,10 @@ export class RuntimeManager {
     } catch (err) {
       const failure = err instanceof StartError ? err : new StartError('RunContainerError', (err as Error).message);
       ctx.result.starts.set(container.name, { reason: failure.reason, message: failure.detail });
+      if (failure.reason === 'ImagePullBackOff') {
+        const releaseAt = this.images.backOffReleaseAt(pod, container);
+        if (releaseAt !== undefined) ctx.result.retryAt = ctx.result.retryAt === undefined ? releaseAt : Math.min(ctx.result.retryAt, releaseAt);
+      }
       return false;
     }
   }
@@ -201,28 +227,32 @@ export class RuntimeManager {
       throw new StartError(reason, detail);
     };
 
+    const previous = ctx.snapshot.containers.find((c) => nameOf(c) === container.name);
+    // Read meanwhile: it never fails.
+    const restartCountRead = previous ? Promise.resolve(restartCountOf(previous) + 1) : this.restartCountFromLogs(pod, container.name);
     try {
-      await this.images.ensureImage(pod, container);
+      await this.images.ensureImage(pod, container, ctx.lookups);
     } catch (err) {
       const e = err as StartError;
       failed(e.reason, e.detail, e.reason);
     }
-
-    const previous = ctx.snapshot.containers.find((c) => nameOf(c) === container.name);
-    const restartCount = previous ? restartCountOf(previous) + 1 : await this.restartCountFromLogs(pod, container.name);
+    const restartCount = await restartCountRead;
 
     let config;
     try {
-      const env = await makeEnvironment(pod, container, this.opts.config, { podIPs: ctx.podIPs, hostIPs: this.opts.hostIPs });
-      config = await buildContainerConfig({
-        pod,
-        container,
-        restartCount,
-        env,
-        volumePaths: ctx.volumePaths,
-        podDir: this.opts.podDir(pod.metadata.uid ?? ''),
-        ...(ctx.etcHostsPath ? { etcHostsPath: ctx.etcHostsPath } : {}),
-      });
+      const build = async () => {
+        const env = await makeEnvironment(pod, container, this.opts.config, { podIPs: ctx.podIPs, hostIPs: this.opts.hostIPs });
+        return buildContainerConfig({
+          pod,
+          container,
+          restartCount,
+          env,
+          volumePaths: ctx.volumePaths,
+          podDir: this.opts.podDir(pod.metadata.uid ?? ''),
+          ...(ctx.etcHosts ? { etcHostsPath: ctx.etcHosts.path } : {}),
+        });
+      };
+      [config] = await Promise.all([build(), ctx.etcHosts?.written]);
     } catch (err) {
       if (err instanceof ContainerConfigError || err instanceof DownwardApiError) failed('CreateContainerConfigError', err.message);
       throw err;
@@ -234,6 +264,7 @@ export class RuntimeManager {
     } catch (err) {
       failed('CreateContainerError', (err as Error).message);
     }
+    ctx.changes.containers.add(id!);
     recorder.event(ref, 'Normal', 'Created', `Created container: ${container.name}`);
     try {
       await runtime.startContainer(id!);
@@ -279,12 +310,18 @@ export class RuntimeManager {
     return highest + 1;
   }
 
-  private async writeHostsFile(pod: Pod, podIPs: string[]): Promise<string> {
+  /** Starts writing the pod's hosts file; the containers' configs are built meanwhile (a failure fails them as the kubelet's mounts do). */
+  private writeHostsFile(pod: Pod, podIPs: string[]): EtcHosts {
     const dir = this.opts.podDir(pod.metadata.uid ?? '');
-    await mkdir(dir, { recursive: true });
     const path = join(dir, 'etc-hosts');
-    await writeFile(path, managedHostsFile(pod, podIPs, this.opts.sandbox.clusterDomain));
-    return path;
+    const written = (async () => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(path, managedHostsFile(pod, podIPs, this.opts.sandbox.clusterDomain));
+    })().catch((err: Error) => {
+      throw new ContainerConfigError(err.message);
+    });
+    written.catch(() => undefined);
+    return { path, written };
   }
 
   /** After sandbox recreation, init containers run again from the first: drop their old instances. */
@@ -296,16 +333,23 @@ export class RuntimeManager {
   }
 
   /** Keeps only the newest exited instance of each init container. */
-  private async pruneInitContainers(pod: Pod, snapshot: PodRuntimeSnapshot): Promise<void> {
+  private async pruneInitContainers(pod: Pod, snapshot: PodRuntimeSnapshot, changes: RuntimeChanges): Promise<void> {
     const names = new Set((pod.spec.initContainers ?? []).map((c) => c.name));
     const seen = new Set<string>();
     for (const c of snapshot.containers) {
       const name = nameOf(c);
       if (!names.has(name) || c.state !== 'EXITED') continue;
-      if (seen.has(name)) await this.opts.runtime.removeContainer(c.id).catch(() => undefined);
-      else seen.add(name);
+      if (seen.has(name)) {
+        changes.removed.add(c.id);
+        await this.opts.runtime.removeContainer(c.id).catch(() => undefined);
+      } else seen.add(name);
     }
   }
+}
+
+interface EtcHosts {
+  path: string;
+  written: Promise<void>;
 }
 
 interface StartContext {
@@ -314,9 +358,20 @@ interface StartContext {
   sandboxConfig: PodSandboxConfig;
   podIPs: string[];
   volumePaths: ReadonlyMap<string, string>;
-  etcHostsPath: string | undefined;
+  etcHosts: EtcHosts | undefined;
   signal: AbortSignal;
   result: PodSyncResult;
+  changes: RuntimeChanges;
+  lookups?: ImageLookups;
+}
+
+/** The containers a sync's actions start, in the order they start. */
+function containersToStart(pod: Pod, actions: PodActions): Container[] {
+  return [
+    ...actions.ephemeralContainersToStart.map((i) => pod.spec.ephemeralContainers![i]! as Container),
+    ...actions.initContainersToStart.map((i) => pod.spec.initContainers![i]!),
+    ...actions.containersToStart.map((i) => pod.spec.containers[i]!),
+  ];
 }
 
 /** Waits for `work`, or resolves with `fallback` as soon as `signal` aborts (the work goes on). */

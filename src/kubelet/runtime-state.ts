@@ -3,7 +3,7 @@
 // FallbackToLogsOnError and a failure, the tail of its log.
 
 import { open, readFile } from 'node:fs/promises';
-import type { PodSandboxStatus, Runtime, RuntimeContainer } from '../runtime/types.js';
+import { RuntimeError, type PodSandboxStatus, type Runtime, type RuntimeContainer } from '../runtime/types.js';
 import { terminationMessageFile } from './container-config.js';
 import { nameOf, restartCountOf } from './pod-util.js';
 import { ANNOTATION_TERMINATION_MESSAGE_POLICY, LABEL_POD_UID, type PodRuntimeSnapshot } from './types.js';
@@ -24,14 +24,40 @@ export class RuntimeStateReader {
 
   async snapshot(podUid: string): Promise<PodRuntimeSnapshot> {
     const timestamp = this.now();
-    const [sandboxes, containers] = await Promise.all([
-      this.runtime.listPodSandboxes(),
-      this.runtime.listContainers({ labels: { [LABEL_POD_UID]: podUid } }),
-    ]);
-    const own = sandboxes.filter((s) => sandboxPodUid(s) === podUid).sort((a, b) => b.createdAt - a.createdAt);
+    // Only the pod's own: a listing of the whole node per sync is quadratic in the node's pods. The
+    // check after it is for a runtime that lists more than the filter selects.
+    const own = { labels: { [LABEL_POD_UID]: podUid } };
+    const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(own), this.runtime.listContainers(own)]);
+    return this.complete(podUid, sandboxes.filter((s) => sandboxPodUid(s) === podUid), containers, timestamp);
+  }
+
+  /**
+   * The snapshot after a sync that changed only these of the pod's objects: the changed containers
+   * are read again, the rest is as `before` saw it.
+   */
+  async refresh(before: PodRuntimeSnapshot, changed: { sandbox?: PodSandboxStatus; containers: ReadonlySet<string>; removed: ReadonlySet<string> }): Promise<PodRuntimeSnapshot> {
+    const timestamp = this.now();
+    const fresh = await Promise.all(
+      [...changed.containers].map((id) =>
+        this.runtime.containerStatus(id).catch((err) => {
+          if (err instanceof RuntimeError && err.code === 'NotFound') return undefined;
+          throw err;
+        }),
+      ),
+    );
+    const kept = before.containers.filter((c) => !changed.containers.has(c.id) && !changed.removed.has(c.id));
+    const containers = [...kept, ...fresh.filter((c): c is RuntimeContainer => c !== undefined)];
+    const sandboxes = changed.sandbox ? [changed.sandbox, ...before.sandboxes.filter((s) => s.id !== changed.sandbox!.id)] : [...before.sandboxes];
+    return this.complete(before.podUid, sandboxes, containers, timestamp);
+  }
+
+  private async complete(podUid: string, sandboxes: PodSandboxStatus[], listed: RuntimeContainer[], timestamp: number): Promise<PodRuntimeSnapshot> {
+    sandboxes.sort((a, b) => b.createdAt - a.createdAt);
+    // Runtimes may hand out the objects they cache: the termination message goes into a copy.
+    const containers = listed.map((c) => (c.state === 'EXITED' ? { ...c } : c));
     containers.sort((a, b) => b.createdAt - a.createdAt || b.attempt - a.attempt);
     for (const c of containers) if (c.state === 'EXITED') await this.addTerminationMessage(podUid, c);
-    return { podUid, sandboxes: own, containers, timestamp };
+    return { podUid, sandboxes, containers, timestamp };
   }
 
   forget(podUid: string): void {

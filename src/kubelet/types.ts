@@ -43,7 +43,7 @@ export interface PodStatusWriter {
 /** Looks up the objects a container's environment and volumes refer to. */
 export interface ConfigSource {
   getConfigMap(namespace: string, name: string): Promise<{ data?: Record<string, string>; binaryData?: Record<string, string> } | undefined>;
-  getSecret(namespace: string, name: string): Promise<{ data?: Record<string, string> } | undefined>;
+  getSecret(namespace: string, name: string): Promise<{ type?: string; data?: Record<string, string> } | undefined>;
   /** Services for service-link environment variables, or undefined before they were read once. */
   listServices(namespace: string): Promise<unknown[] | undefined>;
 }

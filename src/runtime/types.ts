@@ -56,6 +56,8 @@ export interface PodSandboxStatus {
   hostNetwork: boolean;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** What the runtime could not give this sandbox (e.g. isolation), for a Warning event on its pod. */
+  warning?: { reason: string; message: string };
 }
 
 export interface Mount {
@@ -123,6 +125,28 @@ export interface RuntimeContainer {
   annotations: Record<string, string>;
 }
 
+/** A container's state change as the runtime saw it happen (CRI `GetContainerEvents`). */
+export interface RuntimeContainerEvent {
+  type: 'ContainerCreated' | 'ContainerStarted' | 'ContainerStopped' | 'ContainerDeleted';
+  containerId: string;
+  sandboxId: string;
+  /** The pod's uid from the sandbox's labels, when the runtime knows it. */
+  podUid?: string;
+}
+
+/** A runtime narrows its listing before it reads each sandbox's state (CRI's PodSandboxFilter). */
+export interface PodSandboxFilter {
+  id?: string;
+  state?: SandboxState;
+  labels?: Record<string, string>;
+}
+
+/** Whether `labels` hold every label of `selector` (no selector: every set does), as a filter's labels select. */
+export function labelsMatch(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
+}
+
 export interface ContainerFilter {
   sandboxId?: string;
   state?: ContainerState;
@@ -164,6 +188,17 @@ export interface RuntimeVersion {
   runtimeApiVersion: string;
 }
 
+/** One of the runtime's conditions (CRI `RuntimeCondition`): `RuntimeReady`, `NetworkReady`. */
+export interface RuntimeCondition {
+  type: string;
+  status: boolean;
+  reason: string;
+  message: string;
+}
+
+export const RUNTIME_READY = 'RuntimeReady';
+export const NETWORK_READY = 'NetworkReady';
+
 export interface PullAuth {
   username?: string;
   password?: string;
@@ -184,13 +219,15 @@ export class RuntimeError extends Error {
 
 export interface Runtime {
   version(): Promise<RuntimeVersion>;
+  /** The runtime's conditions (CRI `Status`); rejects when the runtime does not answer. */
+  status(): Promise<RuntimeCondition[]>;
 
   runPodSandbox(config: PodSandboxConfig): Promise<string>;
   /** Stops every container of the sandbox (SIGKILL) and tears its network down; idempotent. */
   stopPodSandbox(id: string): Promise<void>;
   removePodSandbox(id: string): Promise<void>;
   podSandboxStatus(id: string): Promise<PodSandboxStatus>;
-  listPodSandboxes(): Promise<PodSandboxStatus[]>;
+  listPodSandboxes(filter?: PodSandboxFilter): Promise<PodSandboxStatus[]>;
 
   createContainer(sandboxId: string, config: ContainerConfig, sandboxConfig: PodSandboxConfig): Promise<string>;
   startContainer(id: string): Promise<void>;
@@ -213,6 +250,13 @@ export interface Runtime {
   imageStatus(image: string): Promise<ImageInfo | undefined>;
   listImages(): Promise<ImageInfo[]>;
   removeImage(image: string): Promise<void>;
+
+  /**
+   * Subscribes to container state changes as they happen, so that the agent need not wait for its
+   * next relist to notice an exit. Optional: without it (or between events) the relist is the truth.
+   * Returns the unsubscribe function.
+   */
+  subscribeContainerEvents?(listener: (event: RuntimeContainerEvent) => void): () => void;
 
   /** Releases what the runtime holds in this process (not the containers themselves). */
   close(): Promise<void>;

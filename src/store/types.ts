@@ -62,6 +62,11 @@ export interface WatchListener {
   onEvents(events: WatchEvent[]): void;
   /** The watch ended (Compacted when `afterRevision` is older than what is kept, or Closed). */
   onError(err: StoreError): void;
+  /**
+   * Nothing under the prefix changed up to `revision`. Only etcd calls it: its revision is shared
+   * by every prefix, so a watch can be behind the store's revision with no event on the way.
+   */
+  onProgress?(revision: number): void;
 }
 
 export interface Store {

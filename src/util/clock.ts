@@ -122,8 +122,17 @@ export async function settle(rounds = 20): Promise<void> {
 
 /** RFC 3339 with whole seconds, as Kubernetes stamps metav1.Time. */
 export function rfc3339(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const second = Math.floor(ms / 1000);
+  // Most stamps of a busy second are the same one: it is formatted once.
+  if (second !== lastSecond) {
+    // Formatted before it is remembered: a stamp that throws (out of range) is not cached as done.
+    lastStamp = new Date(second * 1000).toISOString().replace('.000Z', 'Z');
+    lastSecond = second;
+  }
+  return lastStamp;
 }
+let lastSecond = Number.NaN;
+let lastStamp = '';
 
 /** RFC 3339 with microseconds, as Kubernetes stamps metav1.MicroTime. */
 export function rfc3339Micro(ms: number): string {

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goDuration, humanDuration, shortHumanDuration } from '../../src/api/duration.js';
+import { goDuration, humanDuration, parseGoDuration, shortHumanDuration } from '../../src/api/duration.js';
 
 const s = 1000;
 const m = 60 * s;
@@ -76,4 +76,14 @@ describe('goDuration', () => {
   ];
   for (const [ms, want] of cases) test(`${ms}ms → ${want}`, () => assert.equal(goDuration(ms), want));
   test('rejects a non-finite duration', () => assert.throws(() => goDuration(Number.NaN), RangeError));
+});
+
+test('parseGoDuration reads Go durations in milliseconds and refuses anything else', () => {
+  assert.equal(parseGoDuration('0'), 0);
+  assert.equal(parseGoDuration('90s'), 90_000);
+  assert.equal(parseGoDuration('1h30m'), 5_400_000);
+  assert.equal(parseGoDuration('1.5s'), 1_500);
+  assert.equal(parseGoDuration('250ms'), 250);
+  assert.equal(parseGoDuration('2us'), 0.002);
+  for (const bad of ['', '10', '-5s', '1d', 's', '1 h', '1h 30m']) assert.equal(parseGoDuration(bad), undefined, JSON.stringify(bad));
 });

@@ -201,6 +201,22 @@ describe('REST semantics', () => {
     assert.match(err.message, /^Operation cannot be fulfilled on configmaps "precond": Precondition failed: UID in precondition: not-the-uid, UID in object meta: /);
   });
 
+  test('a strategic status patch naming another uid conflicts and changes nothing; with the right uid it applies', async () => {
+    const pod = await c.create<Pod>(PODS, 'default', { metadata: { name: 'uid-patch' }, spec: { nodeName: 'uid-node', containers: [{ name: 'c', image: 'busybox' }] } } as never);
+    const uid = pod.metadata.uid!;
+    const err = await rejects(c.patch(PODS, 'default', 'uid-patch', { metadata: { uid: 'not-the-uid' }, status: { phase: 'Running' } }, 'strategic', 'status'), 409, 'Conflict');
+    assert.equal(err.message, `Operation cannot be fulfilled on pods "uid-patch": Precondition failed: UID in precondition: not-the-uid, UID in object meta: ${uid}`);
+    const unchanged = await c.get<Pod>(PODS, 'default', 'uid-patch');
+    assert.equal(unchanged.status?.phase, 'Pending');
+    assert.equal(unchanged.metadata.resourceVersion, pod.metadata.resourceVersion);
+    const patched = await c.patch<Pod>(PODS, 'default', 'uid-patch', { metadata: { uid }, status: { phase: 'Running' } }, 'strategic', 'status');
+    assert.equal(patched.status?.phase, 'Running');
+    assert.equal(patched.metadata.uid, uid);
+    // The same patch again stores nothing new.
+    const again = await c.patch<Pod>(PODS, 'default', 'uid-patch', { metadata: { uid }, status: { phase: 'Running' } }, 'strategic', 'status');
+    assert.equal(again.metadata.resourceVersion, patched.metadata.resourceVersion);
+  });
+
   test('deleting a namespace removes its content, then the namespace', async () => {
     await c.create(NS, '', { metadata: { name: 'doomed' } });
     await c.create(CMS, 'doomed', { metadata: { name: 'held', finalizers: ['example.com/hold'] }, data: {} });

@@ -39,3 +39,22 @@ test('history answers resumes within its bound and refuses older ones', () => {
   assert.deepEqual(cache.eventsSince(12)!.map((e) => e.revision), [13, 14, 15]);
   assert.deepEqual(cache.eventsSince(15), []);
 });
+
+test('pods are indexed by spec.nodeName through binds, moves and deletes, in key order', () => {
+  const cache = new ResourceCache('/registry/core/pods/', 100);
+  const pod = (name: string, revision: number, nodeName?: string) =>
+    decodeStored(`/registry/core/pods/ns/${name}`, JSON.stringify({ metadata: { name, namespace: 'ns' }, spec: nodeName ? { nodeName } : {} }), revision);
+  cache.setInitial([pod('b', 1, 'n1'), pod('a', 1)], 1);
+  assert.deepEqual(cache.keysOnNode('n1'), ['/registry/core/pods/ns/b']);
+  assert.deepEqual(cache.keysOnNode(''), ['/registry/core/pods/ns/a']);
+  // Binding a moves it from the unbound pods to n1.
+  cache.apply({ type: 'MODIFIED', current: pod('a', 2, 'n1'), previous: cache.objects.get('/registry/core/pods/ns/a'), revision: 2 });
+  assert.deepEqual(cache.keysOnNode('n1'), ['/registry/core/pods/ns/a', '/registry/core/pods/ns/b']);
+  assert.deepEqual(cache.keysOnNode(''), []);
+  cache.apply({ type: 'ADDED', current: pod('c', 3, 'n2'), revision: 3 });
+  cache.apply({ type: 'DELETED', current: pod('b', 4, 'n1'), previous: cache.objects.get('/registry/core/pods/ns/b'), revision: 4 });
+  assert.deepEqual(cache.keysOnNode('n1'), ['/registry/core/pods/ns/a']);
+  assert.deepEqual(cache.keysOnNode('n2'), ['/registry/core/pods/ns/c']);
+  // Other resources keep no such index.
+  assert.equal(new ResourceCache('/registry/core/configmaps/', 10).keysOnNode('n1'), undefined);
+});

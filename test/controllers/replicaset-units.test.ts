@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import type { Pod } from '../../src/api/types.js';
 import { Expectations, EXPECTATIONS_TTL_MS } from '../../src/controllers/shared/expectations.js';
 import { isPodAvailable, msUntilAvailable, podsToDelete, slowStartBatch } from '../../src/controllers/shared/pods.js';
-import { WorkQueue } from '../../src/controllers/shared/queue.js';
 import { calculateStatus } from '../../src/controllers/replicaset/status.js';
 import type { ReplicaSet } from '../../src/controllers/shared/types.js';
 import { FakeClock } from '../../src/util/clock.js';
-import { silentLogger } from '../../src/util/log.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12);
 const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', 'Z');
@@ -98,47 +96,6 @@ describe('slow start', () => {
     let all = 0;
     assert.deepEqual(await slowStartBatch(5, 1, async () => void all++), { successes: 5 });
     assert.equal(all, 5);
-  });
-});
-
-describe('work queue', () => {
-  test('one key runs once at a time, re-runs when added meanwhile, and retries failures', async () => {
-    const clock = new FakeClock();
-    const runs: string[] = [];
-    let active = 0;
-    let maxActive = 0;
-    let fail = true;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const q = new WorkQueue(
-      async (key) => {
-        active++;
-        maxActive = Math.max(maxActive, active);
-        runs.push(key);
-        if (runs.length === 1) await gate;
-        active--;
-        if (key === 'bad' && fail) {
-          fail = false;
-          throw new Error('boom');
-        }
-      },
-      { clock, log: silentLogger },
-    );
-    q.start();
-    q.add('a');
-    q.add('a');
-    q.add('a');
-    release();
-    await q.idle();
-    assert.deepEqual(runs, ['a', 'a'], 'adds while running collapse into one re-run');
-    assert.equal(maxActive, 1);
-    q.add('bad');
-    await q.idle();
-    assert.deepEqual(runs.slice(2), ['bad']);
-    await clock.advance(10);
-    await q.idle();
-    assert.deepEqual(runs.slice(2), ['bad', 'bad'], 'retried after back-off');
-    q.stop();
   });
 });
 

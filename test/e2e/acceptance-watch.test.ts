@@ -3,12 +3,13 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 import { ApiClient } from '../../src/client/client.js';
 import { testCluster, spawnCollect, type TestCluster } from '../helpers/cluster.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 const PODS = ApiClient.resourceOf('v1', 'Pod');
 const CMS = ApiClient.resourceOf('v1', 'ConfigMap');
@@ -25,7 +26,7 @@ describe('kubectl get -w', () => {
   before(async () => {
     k = await testCluster(after_, { store: 'memory' });
     const dir = mkdtempSync(join(tmpdir(), 'k8ts-watch-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => safeRemoveSync(dir, { unmount: true }));
     kubeconfig = join(dir, 'kubeconfig');
     writeFileSync(kubeconfig, k.kubeconfig, { mode: 0o600 });
     cache = join(dir, 'cache');

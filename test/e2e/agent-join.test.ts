@@ -4,20 +4,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { testCluster, eventually } from '../helpers/cluster.js';
 import { ApiClient } from '../../src/client/client.js';
 import type { Node, Pod } from '../../src/api/types.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 const root = process.getuid?.() === 0;
 
 test('a separate agent process joins, runs a pod and serves its logs', { skip: !root && 'needs root for the process runtime' }, async (t) => {
   const cluster = await testCluster(t, { store: 'memory' });
   const dir = mkdtempSync(join(tmpdir(), 'k8ts-agent-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  t.after(() => safeRemoveSync(dir, { unmount: true }));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
   const node = `worker-${process.pid}`;

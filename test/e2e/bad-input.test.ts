@@ -5,11 +5,12 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
 import { testCluster, type TestCluster } from '../helpers/cluster.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 interface RawAnswer {
   code: number;
@@ -94,7 +95,7 @@ describe('bad input', () => {
   before(async () => {
     k = await testCluster({ after: (fn) => cleanups.push(fn) }, { store: 'memory' });
     dir = mkdtempSync(join(tmpdir(), 'k8ts-bad-input-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => safeRemoveSync(dir, { unmount: true }));
     // Objects to update badly.
     let r = await k.kubectl(['create', '-f', file('web.yaml', podManifest('web'))]);
     assert.equal(r.code, 0, r.stderr);

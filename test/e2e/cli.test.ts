@@ -132,7 +132,7 @@ test('k8ts rejects bad flags and unknown commands with a message and the usage',
   const dir = tempDir(t);
   for (const [args, pattern] of [
     [['server', '--port', 'seventy', '--data-dir', dir], /^k8ts: invalid --port seventy$/m],
-    [['server', '--store', 'etcd3', '--data-dir', dir], /^k8ts: invalid --store etcd3: use sqlite or memory$/m],
+    [['server', '--store', 'etcd3', '--data-dir', dir], /^k8ts: invalid --store etcd3: use sqlite, memory or etcd$/m],
     [['server', '--log-format', 'xml', '--data-dir', dir], /^k8ts: invalid --log-format xml: use text or json$/m],
     [['frobnicate'], /^k8ts: unknown command "frobnicate"$/m],
   ] as const) {

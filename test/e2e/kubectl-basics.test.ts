@@ -2,10 +2,11 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { testCluster, type TestCluster } from '../helpers/cluster.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 const pod = (name: string, image = 'busybox:1.28') => `apiVersion: v1
 kind: Pod
@@ -27,7 +28,7 @@ describe('kubectl against k8ts', () => {
   before(async () => {
     k = await testCluster({ after: (fn) => cleanups.push(fn) });
     dir = mkdtempSync(join(tmpdir(), 'k8ts-manifests-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => safeRemoveSync(dir, { unmount: true }));
   });
   after(async () => {
     for (const c of cleanups.reverse()) await c();

@@ -6,21 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
-import { eventually, run } from '../helpers/cluster.js';
+import { eventually, freePort, run } from '../helpers/cluster.js';
 import { standInLayersDir } from '../helpers/images.js';
 import { scenarioCluster, scenario, getPod, jsonpath } from './scenario-support.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 test('07: the init container hands the artifact to tomcat through an emptyDir; hostPort reaches it', async (t) => {
   const k = await scenarioCluster(t);

@@ -3,12 +3,13 @@
 // scenario manifests (test/fixtures/scenarios/, copies of shared/scenarios/); and readers of what
 // the real kubectl prints.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { testCluster, type TestCluster } from '../helpers/cluster.js';
 import { installStandInImages } from '../helpers/images.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 const scenariosDir = fileURLToPath(new URL('../../../test/fixtures/scenarios/', import.meta.url));
 
@@ -36,7 +37,7 @@ export async function scenarioCluster(t: { after(fn: () => unknown): unknown }):
   const k = await testCluster(t, { serviceCidr: randomServiceCIDR(), node: { runtime: 'process', podCIDR: randomPodCIDR() } });
   await installStandInImages(k);
   const scratch = mkdtempSync(join(tmpdir(), 'k8ts-scenario-'));
-  t.after(() => rmSync(scratch, { recursive: true, force: true }));
+  t.after(() => safeRemoveSync(scratch, { unmount: true }));
   return Object.assign(k, {
     scratch,
     manifest(name: string, text: string) {

@@ -3,7 +3,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -11,6 +11,7 @@ import type { KubeObject } from '../../src/api/types.js';
 import { ApiClient } from '../../src/client/client.js';
 import { testCluster, eventually, type TestCluster, type KubectlResult } from '../helpers/cluster.js';
 import { kubectlVersionsEnv } from '../helpers/cli.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 const VERSIONS = ['1.27', '1.28', '1.29', '1.30', '1.31', '1.32', '1.33'] as const;
 const NODE = 'matrix-node';
@@ -70,7 +71,7 @@ describe('kubectl version matrix', { concurrency: true }, () => {
   before(async () => {
     k = await testCluster({ after: (fn) => cleanups.push(fn) }, { store: 'memory' });
     dir = mkdtempSync(join(tmpdir(), 'k8ts-matrix-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => safeRemoveSync(dir, { unmount: true }));
     // A node nothing is scheduled to: pods stay Pending and are deleted at once.
     await k.client.create(NODES, '', {
       metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },

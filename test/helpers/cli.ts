@@ -3,18 +3,47 @@
 // fails half-way.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 
 import { ApiClient } from '../../src/client/client.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 /** bin/k8ts.js of this checkout (dist/test/helpers → the repository root). */
 export const K8TS_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'k8ts.js');
 
 type After = { after(fn: () => unknown): unknown };
+
+const cleanupStacks = new WeakMap<object, (() => unknown)[]>();
+
+/**
+ * Runs `fn` at the end of the test, before whatever was registered through here earlier (last in,
+ * first out, unlike t.after): a process started on a directory from tempDir stops before the
+ * directory is removed. Every cleanup runs even when one fails; the first failure is rethrown.
+ */
+export function deferCleanup(t: After, fn: () => unknown): void {
+  let stack = cleanupStacks.get(t);
+  if (!stack) {
+    const fns: (() => unknown)[] = [];
+    cleanupStacks.set(t, fns);
+    t.after(async () => {
+      let failure: unknown;
+      while (fns.length) {
+        try {
+          await fns.pop()!();
+        } catch (err) {
+          failure ??= err;
+        }
+      }
+      if (failure !== undefined) throw failure;
+    });
+    stack = fns;
+  }
+  stack.push(fn);
+}
 
 export interface K8tsProcess {
   child: ChildProcess;
@@ -56,7 +85,7 @@ export function startK8ts(t: After, args: string[], env: Record<string, string> 
       });
     });
   });
-  t.after(async () => {
+  deferCleanup(t, async () => {
     if (!ended) {
       child.kill('SIGKILL');
       await exited;
@@ -111,10 +140,10 @@ export async function startK8tsServer(t: After, args: string[], env: Record<stri
   return Object.assign(p, { server: m[1]!, port: Number(m[2]) });
 }
 
-/** A temporary directory removed at the end of the test. */
+/** A temporary directory removed at the end of the test, after the processes started on it (deferCleanup). */
 export function tempDir(t: After, prefix = 'k8ts-cli-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  deferCleanup(t, () => safeRemoveSync(dir, { unmount: true }));
   return dir;
 }
 

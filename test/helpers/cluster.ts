@@ -1,12 +1,14 @@
 // Test helpers that start the real program and always clean up: an in-process cluster on a
 // temporary data directory and a free port, and the real kubectl pointed at it.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 import { startCluster, type Cluster, type ClusterOptions } from '../../src/cluster.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 export interface TestCluster extends Cluster {
   /** Runs kubectl (the dispatcher by default, or `kubectl.1.NN`) against the cluster. */
@@ -36,7 +38,7 @@ export async function testCluster(t: { after(fn: () => unknown): unknown }, opti
   const scratch = mkdtempSync(join(tmpdir(), 'k8ts-kubectl-'));
   t.after(async () => {
     await cluster.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    safeRemoveSync(scratch, { unmount: true });
   });
   const kubeconfig = join(scratch, 'kubeconfig');
   writeFileSync(kubeconfig, cluster.kubeconfig, { mode: 0o600 });
@@ -102,8 +104,11 @@ export function spawnCollect(command: string, args: string[], t: { after(fn: () 
   };
 }
 
-/** Polls `fn` until it returns a truthy value (generous deadline: for real processes, not timing). */
-export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+/**
+ * Polls `fn` until it returns a truthy value (generous deadline: for real processes, not timing).
+ * `what` names the condition in the timeout error.
+ */
+export async function eventually<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, intervalMs = 100, what?: string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -113,7 +118,22 @@ export async function eventually<T>(fn: () => Promise<T | undefined | false> | T
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`${what ? `${what}: ` : ''}condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/**
+ * A port that was free on 127.0.0.1 a moment ago (the kernel's choice for port 0), for programs
+ * that cannot listen on port 0 and report the port themselves (etcd, a registry).
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

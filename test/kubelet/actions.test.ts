@@ -30,12 +30,12 @@ const withInit = makePod('p', {
 });
 
 describe('computePodActions', () => {
-  test('no sandbox: create one and start the first init container only', () => {
+  test('§4.1 no sandbox: create one and start the first init container only', () => {
     const a = computePodActions(withInit, snap([], []), noProbes);
     assert.deepEqual([a.createSandbox, a.killPod, a.initContainersToStart, a.containersToStart], [true, true, [0], []]);
   });
 
-  test('init containers go one at a time; mains start in spec order once the last one succeeded', () => {
+  test('§4.1 init containers go one at a time; mains start in spec order once the last one succeeded', () => {
     const s = sandbox();
     assert.deepEqual(computePodActions(withInit, snap([s], [instance(withInit, 'i1', 'RUNNING')]), noProbes).initContainersToStart, []);
     assert.deepEqual(computePodActions(withInit, snap([s], [instance(withInit, 'i1', 'EXITED', 0)]), noProbes).initContainersToStart, [1]);
@@ -43,7 +43,7 @@ describe('computePodActions', () => {
     assert.deepEqual([done.initContainersToStart, done.containersToStart], [[], [0, 1]]);
   });
 
-  test('a failed init container is retried, or under Never the pod is killed', () => {
+  test('§4.1 §4.2 a failed init container is retried, or under Never the pod is killed', () => {
     const s = sandbox();
     const failed = [instance(withInit, 'i1', 'EXITED', 1)];
     assert.deepEqual(computePodActions(withInit, snap([s], failed), noProbes).initContainersToStart, [0]);
@@ -52,7 +52,7 @@ describe('computePodActions', () => {
     assert.deepEqual([a.killPod, a.initContainersToStart], [true, []]);
   });
 
-  test('a running container failing liveness is killed and restarted; under Never only killed', () => {
+  test('§6.3 §5.2 a running container failing liveness is killed and restarted; under Never only killed', () => {
     const s = sandbox();
     const pod = makePod('p', { containers: [{ name: 'm', image: 'a' }] });
     const m = instance(pod, 'm', 'RUNNING');
@@ -65,7 +65,7 @@ describe('computePodActions', () => {
     assert.deepEqual([b.containersToKill[0]!.message, b.containersToStart, b.killPod], ['Container m failed liveness probe', [], true]);
   });
 
-  test('an image change restarts the container regardless of restart policy', () => {
+  test('§5.2 an image change restarts the container regardless of restart policy', () => {
     const s = sandbox();
     const pod = makePod('p', { restartPolicy: 'Never', containers: [{ name: 'm', image: 'a' }] });
     const m = instance(pod, 'm', 'RUNNING');
@@ -74,7 +74,7 @@ describe('computePodActions', () => {
     assert.deepEqual([a.containersToKill[0]!.message, a.containersToStart], ['Container m definition changed, will be restarted', [0]]);
   });
 
-  test('a not-ready sandbox is replaced with the next attempt, unless a Never pod already ran', () => {
+  test('§4.3 a not-ready sandbox is replaced with the next attempt, unless a Never pod already ran', () => {
     const pod = makePod('p', { containers: [{ name: 'm', image: 'a' }] });
     const dead = sandbox('NOTREADY', 2);
     const a = computePodActions(pod, snap([dead], [instance(pod, 'm', 'EXITED', 137)]), noProbes);
@@ -83,7 +83,7 @@ describe('computePodActions', () => {
     assert.equal(computePodActions(never, snap([dead], [instance(pod, 'm', 'EXITED', 0)]), noProbes).createSandbox, false);
   });
 
-  test('sidecars: the next init container waits for a started sidecar; mains done ⇒ kill the pod', () => {
+  test('§4.1 §4.5 sidecars: the next init container waits for a started sidecar; mains done ⇒ kill the pod', () => {
     const pod = makePod('p', {
       restartPolicy: 'OnFailure',
       initContainers: [{ name: 'side', image: 'a', restartPolicy: 'Always', startupProbe: { exec: { command: ['x'] } } }, { name: 'i2', image: 'a' }],
@@ -100,7 +100,7 @@ describe('computePodActions', () => {
     assert.deepEqual(sideExited.initContainersToStart, [0]);
   });
 
-  test('ShouldContainerBeRestarted follows the restart policy and deletion', () => {
+  test('§5.2 ShouldContainerBeRestarted follows the restart policy and deletion', () => {
     const pod = makePod('p', { containers: [{ name: 'm', image: 'a' }] });
     const policy = (p: 'Always' | 'OnFailure' | 'Never') => ({ ...pod, spec: { ...pod.spec, restartPolicy: p } });
     const ok = instance(pod, 'm', 'EXITED', 0);

@@ -15,7 +15,7 @@ function setup() {
   return { clock, sink, recorder };
 }
 
-describe('event recorder', () => {
+describe('§9.1 event recorder', () => {
   test('creates a core/v1 Event with the kubelet as source', async () => {
     const { sink, recorder, clock } = setup();
     recorder.event(container, 'Normal', 'Started', 'Started container web');

@@ -1,7 +1,7 @@
 // A node agent on the fake runtime in virtual time, with in-memory API seams that record what the
 // agent writes: statuses, events, deletions.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CoreEvent, Pod, PodSpec, PodStatus } from '../../src/api/types.js';
@@ -11,6 +11,7 @@ import type { EventSink } from '../../src/kubelet/events.js';
 import { Kubelet, type KubeletOptions } from '../../src/kubelet/kubelet.js';
 import type { HttpGetRequest, HttpGetResponse, ProbeNetwork } from '../../src/kubelet/network.js';
 import type { ConfigSource, PodStatusWriter } from '../../src/kubelet/types.js';
+import { safeRemove } from '../../src/util/safe-remove.js';
 
 /** A FakeClock that also knows when its next timer is due, so tests can step from one to the next. */
 export class SteppingClock extends FakeClock {
@@ -253,7 +254,7 @@ export async function createHarness(opts: HarnessOptions = {}): Promise<Harness>
     },
     async close() {
       await kubelet.stop();
-      if (!opts.rootDir) await rm(rootDir, { recursive: true, force: true });
+      if (!opts.rootDir) await safeRemove(rootDir, { unmount: true });
     },
   };
   return h;

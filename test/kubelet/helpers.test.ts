@@ -16,11 +16,11 @@ test('$(VAR) expansion: known names, $$ escapes, unknown and unterminated refere
   assert.equal(expand('cost: $5 $', look), 'cost: $5 $');
 });
 
-test('Go duration text for back-off messages and pull times', () => {
+test('§3.3 §9.3 Go duration text for back-off messages and pull times', () => {
   assert.deepEqual([10_000, 80_000, 160_000, 300_000, 0, 250, 1500, 3_600_000].map(formatGoDuration), ['10s', '1m20s', '2m40s', '5m0s', '0s', '250ms', '1.5s', '1h0m0s']);
 });
 
-test('back-off doubles to the cap and expires after a long quiet period', async () => {
+test('§5.3 back-off doubles to the cap and expires after a long quiet period', async () => {
   const clock = new FakeClock();
   const b = new Backoff(clock, 10_000, 40_000, 600_000);
   const delays: number[] = [];

@@ -33,7 +33,7 @@ function runnerWith(exec: (cmd: string[], timeout: number) => Promise<ExecResult
 
 const result = (exitCode: number, stdout = '', stderr = ''): ExecResult => ({ exitCode, stdout: Buffer.from(stdout), stderr: Buffer.from(stderr), timedOut: false });
 
-describe('exec handlers', () => {
+describe('§7.1 exec handlers', () => {
   test('success runs the command in the container without a timeout', async () => {
     const { runner, calls } = runnerWith(async () => result(0, 'register service\n'));
     const msg = await runner.run(pod, container, 'c1', 'PostStart', { exec: { command: ['sh', '-c', 'echo register service'] } });
@@ -74,7 +74,7 @@ describe('exec handlers', () => {
   });
 });
 
-describe('sleep handlers', () => {
+describe('§7.1 sleep handlers', () => {
   test('sleep resolves after exactly the given seconds of clock time', async () => {
     const { runner, clock } = runnerWith(async () => result(0));
     let done = false;
@@ -102,7 +102,7 @@ describe('sleep handlers', () => {
   });
 });
 
-describe('HTTP handlers against a real server', () => {
+describe('§7.1 HTTP handlers against a real server', () => {
   let server: http.Server;
   let port: number;
   const seen: { url: string; ua: string | undefined }[] = [];
@@ -169,7 +169,7 @@ describe('HTTP handlers against a real server', () => {
   });
 });
 
-describe('other handlers', () => {
+describe('§7.1 other handlers', () => {
   test('tcpSocket cannot be run', async () => {
     const { runner } = runnerWith(async () => result(0));
     assert.equal(

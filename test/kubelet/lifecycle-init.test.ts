@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHarness, history, makePod } from './harness.js';
 
 describe('init containers', () => {
-  test('02: the init container runs to completion, then the main container starts', async () => {
+  test('§4.1 02: the init container runs to completion, then the main container starts', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'init-container' }, { exitAfterMs: 10_000, exitCode: 0 });
@@ -58,7 +58,7 @@ describe('init containers', () => {
     }
   });
 
-  test('04: a failing init container is retried with back-off; the next one waits for its success', async () => {
+  test('§4.1 §4.2 §5.3 04: a failing init container is retried with back-off; the next one waits for its success', async () => {
     const h = await createHarness();
     try {
       // task1 fails twice, then succeeds.
@@ -104,7 +104,7 @@ describe('init containers', () => {
     }
   });
 
-  test('04 with restartPolicy Never: the first init failure fails the pod and web never starts', async () => {
+  test('§4.2 §1.2 04 with restartPolicy Never: the first init failure fails the pod and web never starts', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'task1' }, { exitAfterMs: 2000, exitCode: 1 });

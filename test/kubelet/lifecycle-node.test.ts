@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createHarness, makePod } from './harness.js';
 
 describe('node-level behaviour', () => {
-  test('activeDeadlineSeconds fails the pod with DeadlineExceeded and kills its containers', async () => {
+  test('§1.3 §9.3 activeDeadlineSeconds fails the pod with DeadlineExceeded and kills its containers', async () => {
     const h = await createHarness();
     try {
       const pod = h.add(makePod('deadline', { activeDeadlineSeconds: 30, containers: [{ name: 'app', image: 'app:1' }] }));
@@ -24,7 +24,7 @@ describe('node-level behaviour', () => {
     }
   });
 
-  test('a restarted agent adopts running containers without restarting them and keeps restart counts', async () => {
+  test('§3.5 a restarted agent adopts running containers without restarting them and keeps restart counts', async () => {
     const first = await createHarness();
     let second: Awaited<ReturnType<typeof createHarness>> | undefined;
     try {
@@ -214,7 +214,7 @@ describe('node-level behaviour', () => {
     }
   });
 
-  test('when the runtime lost a container\'s history, the restart count continues from its log files', async () => {
+  test('§3.5 when the runtime lost a container\'s history, the restart count continues from its log files', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'app' }, (_c, n) => (n === 0 ? { exitAfterMs: 500, exitCode: 1, logLines: ['a'] } : { logLines: ['b'] }));
@@ -230,7 +230,7 @@ describe('node-level behaviour', () => {
     }
   });
 
-  test('a missing ConfigMap key keeps the container waiting with CreateContainerConfigError', async () => {
+  test('§3.3 a missing ConfigMap key keeps the container waiting with CreateContainerConfigError', async () => {
     const h = await createHarness();
     try {
       h.config.configMaps.set('default/settings', { data: {} });
@@ -249,7 +249,7 @@ describe('node-level behaviour', () => {
     }
   });
 
-  test('image pull policy: Never with a missing image, and pull failures backing off', async () => {
+  test('§3.3 §5.3 §9.3 image pull policy: Never with a missing image, and pull failures backing off', async () => {
     const h = await createHarness();
     try {
       h.runtime.failPull('private/app:2', 'rpc error: code = NotFound desc = failed to resolve reference');
@@ -266,7 +266,7 @@ describe('node-level behaviour', () => {
       const byName = Object.fromEntries(h.api.lastStatus(uid)!.containerStatuses!.map((c) => [c.name, c.state!.waiting]));
       assert.deepEqual(byName.never, { reason: 'ErrImageNeverPull', message: 'Container image "absent:1" is not present with pull policy of Never' });
       assert.equal(byName.pulled!.reason, 'ImagePullBackOff');
-      assert.equal(byName.pulled!.message, 'Back-off pulling image "private/app:2"');
+      assert.equal(byName.pulled!.message, 'Back-off pulling image "private/app:2": ErrImagePull: rpc error: code = NotFound desc = failed to resolve reference');
       assert.ok(h.events.find('Failed', 'Failed to pull image "private/app:2": rpc error: code = NotFound desc = failed to resolve reference'));
       assert.ok(h.events.find('Failed', 'Error: ErrImagePull'));
       assert.ok(h.events.find('BackOff', 'Back-off pulling image "private/app:2"'));

@@ -20,7 +20,7 @@ function livenessServer(h: Harness, containerName: string) {
 }
 
 describe('probes and lifecycle hooks', () => {
-  test('03: liveness failures kill and restart the container, backing off into CrashLoopBackOff', async () => {
+  test('§6.2 §6.3 §6.4 §5.3 03: liveness failures kill and restart the container, backing off into CrashLoopBackOff', async () => {
     const h = await createHarness();
     try {
       livenessServer(h, 'liveness');
@@ -70,7 +70,7 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
-  test('05: postStart blocks the next container; the startup probe gates readiness; preStop runs before SIGTERM on deletion', async () => {
+  test('§7.2 §6.2 §7.3 05: postStart blocks the next container; the startup probe gates readiness; preStop runs before SIGTERM on deletion', async () => {
     const h = await createHarness();
     try {
       h.runtime.onExec('register service', { durationMs: 10_000 });
@@ -137,7 +137,7 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
-  test('deletion with a grace shorter than preStop: the stop signal comes at the grace end with the 2 s minimum', async () => {
+  test('§7.3 §8.3 deletion with a grace shorter than preStop: the stop signal comes at the grace end with the 2 s minimum', async () => {
     const h = await createHarness();
     try {
       h.runtime.onExec('drain', { durationMs: 10_000 });
@@ -157,7 +157,7 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
-  test('a shorter grace period requested during termination cuts the wait', async () => {
+  test('§8.1 §8.3 a shorter grace period requested during termination cuts the wait', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'app' }, { onStopSignal: 'ignore' });
@@ -180,7 +180,7 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
-  test('a failed postStart hook kills the container and restarts it with back-off', async () => {
+  test('§7.2 a failed postStart hook kills the container and restarts it with back-off', async () => {
     const h = await createHarness();
     try {
       h.runtime.onExec('register', { exitCode: 1, stdout: 'no registry' });
@@ -199,7 +199,7 @@ describe('probes and lifecycle hooks', () => {
     }
   });
 
-  test('a startup probe that keeps failing kills the container with its own message', async () => {
+  test('§6.3 §6.4 a startup probe that keeps failing kills the container with its own message', async () => {
     const h = await createHarness();
     try {
       h.runtime.onExec('ready-check', { exitCode: 1, stdout: 'not yet' });
@@ -211,16 +211,17 @@ describe('probes and lifecycle hooks', () => {
       await h.advance(12_000);
       assert.equal(h.events.find('Killing')?.message, 'Container app failed startup probe, will be restarted');
       assert.equal(h.events.find('Unhealthy')?.message, 'Startup probe failed: not yet');
-      // Probes at 0 (not running yet), 5 and 10 s: the second failure of a running container kills it.
-      assert.deepEqual(at(h, 'stopContainer app'), [10]);
-      assert.deepEqual(at(h, 'startContainer app'), [0, 10]);
+      // Probes at 0 and 5 s: the sync that starts the container reports it running at once, so the
+      // probe at 0 already counts, and the second failure kills it.
+      assert.deepEqual(at(h, 'stopContainer app'), [5]);
+      assert.deepEqual(at(h, 'startContainer app'), [0, 5]);
       assert.equal(h.api.lastStatus(pod.metadata.uid!)!.containerStatuses![0]!.started, false);
     } finally {
       await h.close();
     }
   });
 
-  test('a failed preStop hook is reported and termination goes on', async () => {
+  test('§7.3 a failed preStop hook is reported and termination goes on', async () => {
     const h = await createHarness();
     try {
       h.runtime.onExec('drain', { exitCode: 2 });

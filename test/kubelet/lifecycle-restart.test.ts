@@ -11,7 +11,7 @@ function exits(h: Harness, name: string): number[] {
 }
 
 describe('restart policy and crash-loop back-off', () => {
-  test('06: a container exiting 0 under Always restarts at once, then after 10 s doubling to 300 s', async () => {
+  test('§5.3 §3.3 §9.3 06: a container exiting 0 under Always restarts at once, then after 10 s doubling to 300 s', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'debian-container' }, { exitAfterMs: 500, exitCode: 0 });
@@ -59,7 +59,7 @@ describe('restart policy and crash-loop back-off', () => {
     }
   });
 
-  test('the back-off resets after a container ran for more than 10 minutes', async () => {
+  test('§5.3 the back-off resets after a container ran for more than 10 minutes', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'app' }, (_c, n) => ({ exitAfterMs: n === 1 ? 660_000 : 500, exitCode: 1 }));
@@ -72,7 +72,7 @@ describe('restart policy and crash-loop back-off', () => {
     }
   });
 
-  test('OnFailure restarts a failed container but not a succeeded one; the pod then Succeeds', async () => {
+  test('§5.1 §1.2 OnFailure restarts a failed container but not a succeeded one; the pod then Succeeds', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'job' }, (_c, n) => ({ exitAfterMs: 1000, exitCode: n === 0 ? 1 : 0 }));
@@ -89,7 +89,7 @@ describe('restart policy and crash-loop back-off', () => {
     }
   });
 
-  test('Never does not restart; a failed container fails the pod', async () => {
+  test('§5.1 §1.2 Never does not restart; a failed container fails the pod', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'job' }, { exitAfterMs: 1000, exitCode: 3, terminationMessage: 'disk full' });
@@ -107,7 +107,7 @@ describe('restart policy and crash-loop back-off', () => {
     }
   });
 
-  test('FallbackToLogsOnError puts the log tail into the termination message of a failure', async () => {
+  test('§3.4 FallbackToLogsOnError puts the log tail into the termination message of a failure', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'job' }, { exitAfterMs: 1000, exitCode: 2, logLines: ['starting', 'boom: no such file'] });
@@ -122,7 +122,7 @@ describe('restart policy and crash-loop back-off', () => {
     }
   });
 
-  test('a start failure is reported with its reason and retried with back-off', async () => {
+  test('§3.3 §3.4 a start failure is reported with its reason and retried with back-off', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'app' }, (_c, n) => (n < 2 ? { failStart: 'exec: "nope": executable file not found in $PATH' } : {}));

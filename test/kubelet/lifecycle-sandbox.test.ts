@@ -4,7 +4,7 @@ import { FakeRuntime } from '../../src/runtime/fake/index.js';
 import { createHarness, makePod, SteppingClock } from './harness.js';
 
 describe('sandbox changes', () => {
-  test('a sandbox lost under a running pod is re-created: event, init containers again, restarts counted', async () => {
+  test('§4.3 §3.5 §9.3 a sandbox lost under a running pod is re-created: event, init containers again, restarts counted', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'setup' }, { exitAfterMs: 1000 });
@@ -36,7 +36,7 @@ describe('sandbox changes', () => {
     }
   });
 
-  test('on a runtime without pod networking the host-network sandbox is kept and the node IP used', async () => {
+  test('§2 on a runtime without pod networking the host-network sandbox is kept and the node IP used', async () => {
     const clock = new SteppingClock();
     const h = await createHarness({ clock, runtime: new FakeRuntime({ clock, podNetwork: false }) });
     try {
@@ -52,7 +52,7 @@ describe('sandbox changes', () => {
     }
   });
 
-  test('a finished Never pod whose sandbox went away gets no new sandbox', async () => {
+  test('§4.3 a finished Never pod whose sandbox went away gets no new sandbox', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'once' }, { exitAfterMs: 1000, exitCode: 0 });

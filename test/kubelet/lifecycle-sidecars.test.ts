@@ -7,7 +7,7 @@ function rel(h: Harness, prefixes: string[], origin: number): string[] {
 }
 
 describe('sidecars and termination order', () => {
-  test('sidecars start in order, each after the previous one started; mains after all of them', async () => {
+  test('§4.1 sidecars start in order, each after the previous one started; mains after all of them', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'init' }, { exitAfterMs: 3000 });
@@ -40,7 +40,7 @@ describe('sidecars and termination order', () => {
     }
   });
 
-  test('on deletion main containers stop first, then sidecars in reverse order, within the grace', async () => {
+  test('§4.5 on deletion main containers stop first, then sidecars in reverse order, within the grace', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'app' }, { onStopSignal: { afterMs: 3000 } });
@@ -82,7 +82,7 @@ describe('sidecars and termination order', () => {
     }
   });
 
-  test('a Job-like pod whose main container exits 0 stops its sidecar and Succeeds', async () => {
+  test('§4.5 §1.2 a Job-like pod whose main container exits 0 stops its sidecar and Succeeds', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'main' }, { exitAfterMs: 5000, exitCode: 0 });
@@ -110,7 +110,7 @@ describe('sidecars and termination order', () => {
     }
   });
 
-  test('a sidecar that exits is restarted even under restartPolicy Never', async () => {
+  test('§4.2 §5.1 a sidecar that exits is restarted even under restartPolicy Never', async () => {
     const h = await createHarness();
     try {
       h.runtime.behave({ name: 'mesh' }, (_c, n) => (n === 0 ? { exitAfterMs: 4000, exitCode: 1 } : {}));

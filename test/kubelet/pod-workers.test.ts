@@ -58,7 +58,24 @@ describe('pod workers', () => {
     await workers.stop();
   });
 
-  test('a terminal sync moves the pod to terminating then terminated, never back', async () => {
+  test('a newer object differing only in status replaces the pod without another pass; any other change syncs', async () => {
+    const { clock, syncer, workers } = setup();
+    const pod = makePod('r', { containers: [{ name: 'c', image: 'i' }] });
+    const at = (rv: string, extra: Partial<Pod> = {}): Pod => ({ ...pod, ...extra, metadata: { ...pod.metadata, resourceVersion: rv, ...(extra.metadata ?? {}) } });
+    workers.updatePod({ type: 'create', pod: at('1') });
+    await workers.idle();
+    assert.equal(workers.replacePod(at('2', { status: { phase: 'Running' } })), true);
+    await workers.idle();
+    assert.deepEqual(syncer.log, ['sync 1@0']);
+    assert.equal(workers.replacePod(at('3', { metadata: { ...pod.metadata, labels: { changed: 'yes' } } })), false);
+    assert.equal(workers.replacePod(makePod('unknown', { containers: [] })), false);
+    await clock.advance(60_000);
+    await workers.idle();
+    assert.deepEqual(syncer.log, ['sync 1@0', 'sync 2@60']);
+    await workers.stop();
+  });
+
+  test('§8.3 a terminal sync moves the pod to terminating then terminated, never back', async () => {
     const { clock, syncer, workers } = setup();
     syncer.outcome = { terminal: true };
     const pod = makePod('b', { terminationGracePeriodSeconds: 5, containers: [{ name: 'c', image: 'i' }] });
@@ -74,7 +91,7 @@ describe('pod workers', () => {
     await workers.stop();
   });
 
-  test('deletion interrupts a sync; a shorter grace interrupts termination; a longer one is ignored', async () => {
+  test('§8.3 deletion interrupts a sync; a shorter grace interrupts termination; a longer one is ignored', async () => {
     const { clock, syncer, workers } = setup();
     syncer.syncGate = new Promise(() => undefined);
     const pod = makePod('c', { containers: [{ name: 'c', image: 'i' }] });
@@ -92,7 +109,7 @@ describe('pod workers', () => {
     await workers.stop();
   });
 
-  test('a pod only the runtime knows is stopped with the override grace', async () => {
+  test('§8.3 a pod only the runtime knows is stopped with the override grace', async () => {
     const { clock, syncer, workers } = setup();
     workers.updatePod({ type: 'kill', podUid: 'ghost', gracePeriodOverride: 1 });
     await clock.advance(0);
@@ -102,7 +119,7 @@ describe('pod workers', () => {
     await workers.stop();
   });
 
-  test('effective grace: the deletion decides, an override wins, zero falls back to the spec, at least 1', () => {
+  test('§8.3 effective grace: the deletion decides, an override wins, zero falls back to the spec, at least 1', () => {
     const pod = makePod('d', { terminationGracePeriodSeconds: 20, containers: [{ name: 'c', image: 'i' }] });
     const del = (g: number): Pod => ({ ...pod, metadata: { ...pod.metadata, deletionTimestamp: 'x', deletionGracePeriodSeconds: g } });
     assert.equal(effectiveGracePeriod(pod, undefined), 20);

@@ -27,7 +27,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('HTTP probes against a real server', () => {
+describe('§6.3 HTTP probes against a real server', () => {
   let server: http.Server;
   let port: number;
   let lastHeaders: http.IncomingHttpHeaders = {};
@@ -128,7 +128,7 @@ describe('HTTP probes against a real server', () => {
   });
 });
 
-describe('TCP probes', () => {
+describe('§6.3 TCP probes', () => {
   test('an open port succeeds, a closed one fails with the dial error', async () => {
     const server = net.createServer((s) => s.destroy());
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -143,7 +143,7 @@ describe('TCP probes', () => {
   });
 });
 
-describe('gRPC health probes', () => {
+describe('§6.3 gRPC health probes', () => {
   let server: grpc.Server;
   let port: number;
   let bare: grpc.Server;
@@ -228,7 +228,7 @@ async function selfSigned(): Promise<{ cert: string; key: string }> {
   return { cert: cert.toString('pem'), key };
 }
 
-describe('HTTPS probes', () => {
+describe('§6.3 HTTPS probes', () => {
   test('the certificate is not verified', async () => {
     const server = https.createServer(await selfSigned(), (req, res) => res.end(`secure ${req.headers['user-agent']}`));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

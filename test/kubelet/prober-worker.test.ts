@@ -122,7 +122,7 @@ afterEach(() => {
 });
 
 describe('readiness', () => {
-  test('not ready until the first success after initialDelay; then flips with the threshold', async () => {
+  test('§6.2 not ready until the first success after initialDelay; then flips with the threshold', async () => {
     const h = harness(podWith({ readinessProbe: { exec: { command: ['check'] }, initialDelaySeconds: 5, periodSeconds: 10, failureThreshold: 2 } }));
     h.manager.addPod(h.pod);
     h.startContainer('c1');
@@ -156,7 +156,18 @@ describe('readiness', () => {
     assert.deepEqual(h.times('exec'), [10, 20, 30, 30, 40], 'the period restarted from the extra run');
   });
 
-  test('computing status of a started, unready container probes readiness at once and restarts the period', async () => {
+  test('§6.2 steady successes: one change on the flip to ready, then none and no events', async () => {
+    const h = harness(podWith({ readinessProbe: { exec: { command: ['check'] }, periodSeconds: 10 } }));
+    h.manager.addPod(h.pod);
+    h.startContainer('c1');
+    await h.at(100);
+    assert.deepEqual(h.times('exec'), [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    assert.deepEqual(h.changes, [['readiness', 'app', 0]], 'only the flip asks for a re-sync');
+    assert.deepEqual(h.events, []);
+    assert.equal(h.ready, true);
+  });
+
+  test('§6.2 computing status of a started, unready container probes readiness at once and restarts the period', async () => {
     const h = harness(podWith({ readinessProbe: { exec: { command: ['check'] }, periodSeconds: 10 } }));
     h.exec = () => ({ exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false });
     h.manager.addPod(h.pod);
@@ -174,7 +185,7 @@ describe('readiness', () => {
 });
 
 describe('liveness', () => {
-  test('scenario 03: fails after exactly failureThreshold × period of errors, then holds', async () => {
+  test('§6.2 scenario 03: fails after exactly failureThreshold × period of errors, then holds', async () => {
     const h = harness(podWith({ livenessProbe: { httpGet: { path: '/healthz', port: 8080, httpHeaders: [{ name: 'Custom-Header', value: 'Awesome' }] }, initialDelaySeconds: 3, periodSeconds: 3 } }));
     h.http = () => (h.clock.now() - T0 < sec(10) ? { statusCode: 200, body: Buffer.from('ok') } : { statusCode: 500, body: Buffer.from('error: 10') });
     h.manager.addPod(h.pod);
@@ -212,7 +223,7 @@ describe('liveness', () => {
     assert.deepEqual(h.times('http').slice(6), [36]);
   });
 
-  test('a prober error is retried at once, reported, and does not count', async () => {
+  test('§6.3 a prober error is retried at once, reported, and does not count', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['check'] }, failureThreshold: 1 } }));
     h.exec = () => new Error('container not found');
     h.manager.addPod(h.pod);
@@ -223,7 +234,7 @@ describe('liveness', () => {
     assert.deepEqual(h.events.map((e) => e.message), ['Liveness probe errored and resulted in unknown state: container not found']);
   });
 
-  test('an exec timeout is a failure with the command in the output', async () => {
+  test('§6.3 an exec timeout is a failure with the command in the output', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['sh', '-c', 'sleep $(T)'] }, timeoutSeconds: 2, failureThreshold: 1 }, env: [{ name: 'T', value: '5' }] }));
     let seen: [string[], number] | undefined;
     h.exec = (cmd, timeout) => {
@@ -238,7 +249,7 @@ describe('liveness', () => {
     assert.deepEqual(h.events.map((e) => e.message), ['Liveness probe failed: command "sh -c sleep 5" timed out']);
   });
 
-  test('exec output is capped at 10 KiB', async () => {
+  test('§6.3 exec output is capped at 10 KiB', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['check'] } } }));
     h.exec = () => ({ exitCode: 1, stdout: Buffer.alloc(8 * 1024, 'a'), stderr: Buffer.alloc(8 * 1024, 'b'), timedOut: false });
     h.manager.addPod(h.pod);
@@ -249,7 +260,7 @@ describe('liveness', () => {
     assert.ok(message.endsWith('b'.repeat(2 * 1024)));
   });
 
-  test('a deleted pod: liveness reports success and stops', async () => {
+  test('§6.2 a deleted pod: liveness reports success and stops', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['check'] }, failureThreshold: 1 } }));
     h.exec = () => ({ exitCode: 1, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), timedOut: false });
     h.manager.addPod(h.pod);
@@ -267,7 +278,7 @@ describe('liveness', () => {
 });
 
 describe('startup', () => {
-  test('scenario 05: startup first probes at 60 s, then readiness every 10 s; liveness waits too', async () => {
+  test('§6.2 scenario 05: startup first probes at 60 s, then readiness every 10 s; liveness waits too', async () => {
     const h = harness(
       podWith({
         startupProbe: { initialDelaySeconds: 60, periodSeconds: 10, failureThreshold: 6, tcpSocket: { port: 80 } },
@@ -304,7 +315,7 @@ describe('startup', () => {
     assert.equal(http.path, '/info.php');
   });
 
-  test('startup failure threshold: failure result, events, then on hold', async () => {
+  test('§6.2 §6.4 startup failure threshold: failure result, events, then on hold', async () => {
     const h = harness(podWith({ startupProbe: { tcpSocket: { port: 80 }, periodSeconds: 5, failureThreshold: 3 } }));
     h.tcp = () => new Error('dial tcp 10.0.0.5:80: connect: connection refused');
     h.manager.addPod(h.pod);
@@ -321,7 +332,7 @@ describe('startup', () => {
     assert.equal(h.times('tcp').length, 3);
   });
 
-  test('podTerminating stops liveness and startup; readiness keeps probing', async () => {
+  test('§6.2 §8.3 podTerminating stops liveness and startup; readiness keeps probing', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['l'] } }, readinessProbe: { exec: { command: ['r'] } } }));
     const seen: string[] = [];
     h.exec = (cmd) => {
@@ -341,7 +352,7 @@ describe('startup', () => {
 });
 
 describe('workers', () => {
-  test('right after the agent starts, the first probe waits a random part of the period', async () => {
+  test('§6.2 right after the agent starts, the first probe waits a random part of the period', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['l'] }, periodSeconds: 10 } }), () => 0.5);
     h.manager.addPod(h.pod);
     h.startContainer('c1');
@@ -351,7 +362,7 @@ describe('workers', () => {
     assert.deepEqual(h.times('exec'), [5, 15, 25]);
   });
 
-  test('a terminated container under Never ends the worker; addPod is idempotent', async () => {
+  test('§6.2 a terminated container under Never ends the worker; addPod is idempotent', async () => {
     const pod = podWith({ livenessProbe: { exec: { command: ['l'] } } });
     pod.spec.restartPolicy = 'Never';
     const h = harness(pod);
@@ -370,7 +381,7 @@ describe('workers', () => {
     assert.equal(timers, 0);
   });
 
-  test('a 3xx answer is a success with a ProbeWarning', async () => {
+  test('§6.3 §6.4 a 3xx answer is a success with a ProbeWarning', async () => {
     const h = harness(podWith({ readinessProbe: { httpGet: { port: 'web', path: '/' } }, ports: [{ name: 'web', containerPort: 8080 }] }));
     h.http = () => ({ statusCode: 302, body: Buffer.from('moved'), location: 'http://elsewhere/' });
     h.manager.addPod(h.pod);
@@ -381,7 +392,7 @@ describe('workers', () => {
     assert.equal(h.calls[0]!.req!.port, 8080);
   });
 
-  test('gRPC: NOT_SERVING is a failure', async () => {
+  test('§6.3 gRPC: NOT_SERVING is a failure', async () => {
     const h = harness(podWith({ livenessProbe: { grpc: { port: 9000 }, failureThreshold: 1 } }));
     h.grpc = () => 'NOT_SERVING';
     h.manager.addPod(h.pod);
@@ -390,7 +401,7 @@ describe('workers', () => {
     assert.deepEqual(h.events.map((e) => e.message), ['Liveness probe failed: service unhealthy (responded with "NOT_SERVING")']);
   });
 
-  test('removePod stops every worker and leaves no timer', async () => {
+  test('§8.3 removePod stops every worker and leaves no timer', async () => {
     const h = harness(podWith({ livenessProbe: { exec: { command: ['l'] } }, readinessProbe: { exec: { command: ['r'] } }, startupProbe: { exec: { command: ['s'] } } }));
     h.manager.addPod(h.pod);
     assert.equal(h.clock.timerCount, 3);
@@ -401,7 +412,7 @@ describe('workers', () => {
 
 describe('killGracePeriodSeconds', () => {
   const c: Container = { name: 'app', livenessProbe: { exec: { command: ['x'] }, terminationGracePeriodSeconds: 5 }, startupProbe: { exec: { command: ['x'] } } };
-  test('deletion grace wins, then the probe’s own, then the pod’s', () => {
+  test('§8.3 deletion grace wins, then the probe’s own, then the pod’s', () => {
     const pod = podWith(c);
     assert.equal(killGracePeriodSeconds(pod, c, 'liveness'), 5);
     assert.equal(killGracePeriodSeconds(pod, c, 'startup'), 30);

@@ -66,7 +66,7 @@ function generate(pod: Pod, containers: RuntimeContainer[], over: Partial<Genera
 const cond = (s: PodStatus, type: string) => s.conditions?.find((c) => c.type === type);
 
 describe('container statuses', () => {
-  test('default waiting reason is ContainerCreating without init containers', () => {
+  test('§3.2 §3.3 default waiting reason is ContainerCreating without init containers', () => {
     const s = generate(makePod({}), []);
     assert.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'ContainerCreating' } });
     assert.equal(s.containerStatuses?.[0]?.image, 'nginx');
@@ -74,13 +74,13 @@ describe('container statuses', () => {
     assert.deepEqual(s.containerStatuses?.[0]?.lastState, {});
   });
 
-  test('default waiting reason is PodInitializing for every container when init containers exist', () => {
+  test('§3.2 §3.3 default waiting reason is PodInitializing for every container when init containers exist', () => {
     const s = generate(makePod({ initContainers: [{ name: 'init', image: 'busybox' }] }), []);
     assert.deepEqual(s.containerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
     assert.deepEqual(s.initContainerStatuses?.[0]?.state, { waiting: { reason: 'PodInitializing' } });
   });
 
-  test('running instance: running state, containerID with runtime prefix, image from runtime', () => {
+  test('§3.1 §3.2 running instance: running state, containerID with runtime prefix, image from runtime', () => {
     const c = instance('main');
     const s = generate(makePod({}), [c]);
     const st = s.containerStatuses![0]!;
@@ -92,12 +92,12 @@ describe('container statuses', () => {
     assert.equal(st.started, true);
   });
 
-  test('created instance: empty waiting', () => {
+  test('§3.2 created instance: empty waiting', () => {
     const s = generate(makePod({}), [instance('main', { state: 'CREATED', startedAt: undefined })]);
     assert.deepEqual(s.containerStatuses![0]!.state, { waiting: {} });
   });
 
-  test('lastState comes from the second newest instance and restartCount from the annotation', () => {
+  test('§3.2 §3.5 lastState comes from the second newest instance and restartCount from the annotation', () => {
     const old = instance('main', { state: 'EXITED', exitCode: 2, reason: 'Error', finishedAt: T0 + 5000 }, 0);
     const newer = instance('main', {}, 1);
     const oldest = instance('main', { state: 'EXITED', exitCode: 9, createdAt: T0 - 100 }, 0);
@@ -110,7 +110,7 @@ describe('container statuses', () => {
     assert.equal(st.lastState?.terminated?.containerID, `containerd://${old.id}`);
   });
 
-  test('containerStatuses sorted by name, initContainerStatuses in spec order', () => {
+  test('§3.1 containerStatuses sorted by name, initContainerStatuses in spec order', () => {
     const pod = makePod({
       containers: [{ name: 'zeta', image: 'x' }, { name: 'alpha', image: 'x' }],
       initContainers: [{ name: 'z-init', image: 'x' }, { name: 'a-init', image: 'x' }],
@@ -120,7 +120,7 @@ describe('container statuses', () => {
     assert.deepEqual(s.initContainerStatuses!.map((c) => c.name), ['z-init', 'a-init']);
   });
 
-  test('unknown runtime state after running: terminated ContainerStatusUnknown 137, restartCount+1', () => {
+  test('§3.2 unknown runtime state after running: terminated ContainerStatusUnknown 137, restartCount+1', () => {
     const c = instance('main', { state: 'UNKNOWN' }, 3);
     const previous: PodStatus = { containerStatuses: [{ name: 'main', ready: true, restartCount: 3, image: 'nginx', imageID: '', state: { running: {} } }] };
     const s = generate(makePod({}), [c], { previous });
@@ -130,12 +130,12 @@ describe('container statuses', () => {
     assert.equal(s.containerStatuses![0]!.restartCount, 4);
   });
 
-  test('unknown runtime state otherwise: empty waiting', () => {
+  test('§3.2 unknown runtime state otherwise: empty waiting', () => {
     const s = generate(makePod({}), [instance('main', { state: 'UNKNOWN' })]);
     assert.deepEqual(s.containerStatuses![0]!.state, { waiting: {} });
   });
 
-  test('container vanished while previously running: lastState ContainerStatusUnknown and one more restart', () => {
+  test('§3.2 container vanished while previously running: lastState ContainerStatusUnknown and one more restart', () => {
     const previous: PodStatus = { containerStatuses: [{ name: 'main', ready: true, restartCount: 2, image: 'nginx', imageID: '', state: { running: {} } }] };
     const s = generate(makePod({}), [], { previous });
     const st = s.containerStatuses![0]!;
@@ -150,14 +150,14 @@ describe('container statuses', () => {
     assert.equal(st.restartCount, 3);
   });
 
-  test('vanished while running on a deleted pod: no extra restart', () => {
+  test('§3.2 vanished while running on a deleted pod: no extra restart', () => {
     const previous: PodStatus = { containerStatuses: [{ name: 'main', ready: true, restartCount: 2, image: 'nginx', imageID: '', state: { running: {} } }] };
     const s = generate(makePod({}, { deletionTimestamp: '2026-01-01T12:00:30Z' }), [], { previous });
     assert.equal(s.containerStatuses![0]!.restartCount, 2);
     assert.equal(s.containerStatuses![0]!.lastState?.terminated?.reason, 'ContainerStatusUnknown');
   });
 
-  test('a previous terminated status is carried whole when the runtime forgot the container', () => {
+  test('§3.2 a previous terminated status is carried whole when the runtime forgot the container', () => {
     const term = { exitCode: 0, reason: 'Completed', startedAt: '2026-01-01T11:00:00Z', finishedAt: '2026-01-01T11:00:05Z' };
     const previous: PodStatus = { containerStatuses: [{ name: 'main', ready: false, restartCount: 0, image: 'nginx', imageID: 'sha256:x', containerID: 'containerd://gone', state: { terminated: term } }] };
     const s = generate(makePod({ restartPolicy: 'Never' }), [], { previous });
@@ -165,7 +165,7 @@ describe('container statuses', () => {
     assert.equal(s.containerStatuses![0]!.containerID, 'containerd://gone');
   });
 
-  test('will-restart override: CrashLoopBackOff waiting, terminated moves to lastState', () => {
+  test('§3.2 will-restart override: CrashLoopBackOff waiting, terminated moves to lastState', () => {
     const dead = instance('main', { state: 'EXITED', exitCode: 1, reason: 'Error', finishedAt: T0 + 10 }, 2);
     const failures = new Map<string, StartFailure>([['main', { reason: 'CrashLoopBackOff', message: 'back-off 20s restarting failed container=main pod=web_default(uid-1)' }]]);
     const s = generate(makePod({}), [dead], { startFailures: failures });
@@ -176,7 +176,7 @@ describe('container statuses', () => {
     assert.equal(s.phase, 'Running');
   });
 
-  test('no override when the container will not restart (Never) or for init containers that exited 0', () => {
+  test('§3.2 no override when the container will not restart (Never) or for init containers that exited 0', () => {
     const failures = new Map<string, StartFailure>([
       ['main', { reason: 'CrashLoopBackOff', message: 'm' }],
       ['init', { reason: 'CrashLoopBackOff', message: 'm' }],
@@ -187,14 +187,14 @@ describe('container statuses', () => {
     assert.equal(withInit.initContainerStatuses![0]!.state?.terminated?.exitCode, 0);
   });
 
-  test('a start failure before any instance shows as waiting with that reason', () => {
+  test('§3.2 §3.3 a start failure before any instance shows as waiting with that reason', () => {
     const failures = new Map<string, StartFailure>([['main', { reason: 'CreateContainerConfigError', message: 'secret "x" not found' }]]);
     const s = generate(makePod({}), [], { startFailures: failures });
     assert.deepEqual(s.containerStatuses![0]!.state, { waiting: { reason: 'CreateContainerConfigError', message: 'secret "x" not found' } });
     assert.equal(s.phase, 'Pending');
   });
 
-  test('volume mounts are reported, read-only ones with recursiveReadOnly Disabled', () => {
+  test('§3.1 volume mounts are reported, read-only ones with recursiveReadOnly Disabled', () => {
     const pod = makePod({ containers: [{ name: 'main', image: 'x', volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'cfg', mountPath: '/cfg', readOnly: true }] }] });
     const s = generate(pod, []);
     assert.deepEqual(s.containerStatuses![0]!.volumeMounts, [
@@ -204,7 +204,7 @@ describe('container statuses', () => {
   });
 });
 
-describe('conditions', () => {
+describe('§2 conditions', () => {
   test('order and a ready pod', () => {
     const s = generate(makePod({}), [instance('main')]);
     assert.deepEqual(s.conditions!.map((c) => [c.type, c.status]), [
@@ -286,20 +286,20 @@ describe('conditions', () => {
 });
 
 describe('phase post-processing, IPs and times', () => {
-  test('a terminal cached phase is kept even if the new one is not', () => {
+  test('§1.3 a terminal cached phase is kept even if the new one is not', () => {
     const s = generate(makePod({}), [instance('main')], { previous: { phase: 'Failed', reason: 'DeadlineExceeded', message: 'm' } });
     assert.equal(s.phase, 'Failed');
     assert.equal(s.reason, 'DeadlineExceeded');
     assert.equal(s.message, 'm');
   });
 
-  test('reason and message are dropped when the phase changes', () => {
+  test('§1.3 reason and message are dropped when the phase changes', () => {
     const s = generate(makePod({}), [instance('main')], { previous: { phase: 'Pending', reason: 'X', message: 'y' } });
     assert.equal(s.phase, 'Running');
     assert.equal(s.reason, undefined);
   });
 
-  test('eviction makes the pod Failed with its reason', () => {
+  test('§1.3 eviction makes the pod Failed with its reason', () => {
     const s = generate(makePod({}), [instance('main')], { eviction: { reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' } });
     assert.equal(s.phase, 'Failed');
     assert.equal(s.reason, 'DeadlineExceeded');
@@ -317,7 +317,7 @@ describe('phase post-processing, IPs and times', () => {
     assert.deepEqual(s.hostIPs, [{ ip: '192.168.1.10' }]);
   });
 
-  test('no pod IP when the newest sandbox is not ready; host IPs for hostNetwork pods', () => {
+  test('§2 no pod IP when the newest sandbox is not ready; host IPs for hostNetwork pods', () => {
     const none = generate(makePod({}), [], { snapshot: { podUid: 'uid-1', sandboxes: [sandbox({ state: 'NOTREADY' })], containers: [], timestamp: T0 } });
     assert.equal(none.podIP, undefined);
     const host = generate(makePod({ hostNetwork: true }), [], { snapshot: { podUid: 'uid-1', sandboxes: [sandbox({ ip: undefined, hostNetwork: true })], containers: [], timestamp: T0 } });

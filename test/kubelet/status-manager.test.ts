@@ -68,7 +68,7 @@ function setup(opts: { canBeDeleted?: boolean; running?: boolean } = {}) {
 const readyOf = (s: PodStatus) => s.conditions!.find((c) => c.type === 'Ready')!;
 
 describe('StatusManager', () => {
-  test('writes once per change, not for an unchanged status', async () => {
+  test('§1.3 writes once per change, not for an unchanged status', async () => {
     const { writer, manager } = setup();
     const pod = makePod();
     manager.setPodStatus(pod, status('Running', 'False'));
@@ -82,7 +82,19 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('normalises timestamps to whole seconds and sets startTime once', async () => {
+  test('knows the pod object its last write stored (the watch echoing it), and no other', async () => {
+    const { manager } = setup();
+    const pod = makePod();
+    assert.equal(manager.isOwnWrite(pod), false);
+    manager.setPodStatus(pod, status('Running', 'True'));
+    await manager.flush();
+    assert.equal(manager.isOwnWrite(makePod({ resourceVersion: '101' })), true);
+    assert.equal(manager.isOwnWrite(makePod({ resourceVersion: '102' })), false);
+    assert.equal(manager.isOwnWrite(pod), false);
+    await manager.stop();
+  });
+
+  test('§2 normalises timestamps to whole seconds and sets startTime once', async () => {
     const { writer, manager, clock } = setup();
     manager.setPodStatus(makePod(), status('Running', 'True'));
     await manager.flush();
@@ -96,7 +108,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('lastTransitionTime changes only when the condition status flips', async () => {
+  test('§2 lastTransitionTime changes only when the condition status flips', async () => {
     const { writer, manager, clock } = setup();
     const pod = makePod();
     manager.setPodStatus(pod, status('Running', 'False', 'running', 'containers with unready status: [main]'));
@@ -116,7 +128,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('withholds a terminal phase while containers may run, then publishes it', async () => {
+  test('§1.3 withholds a terminal phase while containers may run, then publishes it', async () => {
     let running = true;
     const clock = new FakeClock();
     const writer = new RecordingWriter();
@@ -142,7 +154,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('a terminated container may not come back under Never', async () => {
+  test('§1.3 a terminated container may not come back under Never', async () => {
     const errors: unknown[] = [];
     const clock = new FakeClock();
     const writer = new RecordingWriter();
@@ -190,7 +202,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('terminatePod: unknown containers become ContainerStatusUnknown, phase Failed, then the deleted pod is removed', async () => {
+  test('§1.3 §8.3 terminatePod: unknown containers become ContainerStatusUnknown, phase Failed, then the deleted pod is removed', async () => {
     const { writer, manager } = setup();
     const pod = makePod({ deletionTimestamp: '2026-01-01T00:00:30Z', deletionGracePeriodSeconds: 30 });
     manager.setPodStatus(pod, status('Running', 'True'));
@@ -207,7 +219,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('terminatePod keeps a real terminated state and a Succeeded phase', async () => {
+  test('§1.3 terminatePod keeps a real terminated state and a Succeeded phase', async () => {
     const { writer, manager } = setup();
     const pod = makePod({ deletionTimestamp: '2026-01-01T00:00:30Z' }, 'Never');
     manager.setPodStatus(pod, status('Succeeded', 'False', 'exited0'));
@@ -220,7 +232,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('no deletion before terminatePod, nor while canBeDeleted says no', async () => {
+  test('§8.3 no deletion before terminatePod, nor while canBeDeleted says no', async () => {
     const { writer, manager, clock } = setup({ canBeDeleted: false });
     const pod = makePod({ deletionTimestamp: '2026-01-01T00:00:30Z' }, 'Never');
     manager.setPodStatus(pod, status('Failed', 'False', 'exited1'));
@@ -235,7 +247,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('init containers: all but the never-started suffix become ContainerStatusUnknown', async () => {
+  test('§1.3 init containers: all but the never-started suffix become ContainerStatusUnknown', async () => {
     const { writer, manager } = setup();
     const pod: Pod = {
       metadata: { name: 'web', namespace: 'default', uid: 'uid-1', resourceVersion: '1' },
@@ -263,7 +275,7 @@ describe('StatusManager', () => {
     await manager.stop();
   });
 
-  test('foreign conditions in the API survive a write', async () => {
+  test('§2 foreign conditions in the API survive a write', async () => {
     const { writer, manager } = setup();
     const pod = makePod();
     pod.status = { phase: 'Pending', conditions: [{ type: 'example.com/gate', status: 'True' }] };
@@ -283,7 +295,7 @@ describe('status equality', () => {
     assert.equal(jsonEqual({ a: 1 }, { a: 1, b: 0 }), false);
   });
 
-  test('kubelet conditions compare by status, reason and message only', () => {
+  test('§2 kubelet conditions compare by status, reason and message only', () => {
     const a: PodStatus = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' }] };
     const b: PodStatus = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:09Z' }] };
     assert.equal(isStatusEqualForKubelet(a, b), true);

@@ -30,7 +30,7 @@ const crashLooping = (name: string, lastExit: number): ContainerStatus => ({
 });
 const stateless = (name: string): ContainerStatus => ({ ...base, name, state: {} });
 
-describe('getPhase', () => {
+describe('§1.2 getPhase', () => {
   test('no statuses at all: Pending', () => {
     assert.equal(getPhase(pod({}), [], [], false), 'Pending');
   });
@@ -87,7 +87,7 @@ describe('getPhase', () => {
     assert.equal(getPhase(pod({ static: true }), [], [exited('main', 0)], true), 'Running');
   });
 
-  describe('regular init containers', () => {
+  describe('§1.2 regular init containers', () => {
     const p = (restartPolicy: RestartPolicy) => pod({ inits: ['init'], restartPolicy });
 
     test('running init: Pending', () => {
@@ -119,7 +119,7 @@ describe('getPhase', () => {
     });
   });
 
-  describe('sidecars', () => {
+  describe('§1.2 sidecars', () => {
     const p = (restartPolicy: RestartPolicy = 'Always') => pod({ sidecars: ['side'], restartPolicy });
 
     test('running but not started sidecar keeps the pod Pending before mains started', () => {

@@ -4,7 +4,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,9 @@ import {
   type PodSandboxConfig,
   type Runtime,
   type RuntimeContainer,
+  type RuntimeContainerEvent,
 } from '../../src/runtime/types.js';
+import { safeRemove } from '../../src/util/safe-remove.js';
 
 export interface RuntimeCapabilities {
   /** Commands really run: logs, environment, files and exec output come from them. */
@@ -61,7 +63,7 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
     });
     after(async () => {
       await h?.cleanup();
-      if (scratch) await rm(scratch, { recursive: true, force: true });
+      if (scratch) await safeRemove(scratch, { unmount: true });
     });
 
     const caps = () => h.capabilities;
@@ -197,6 +199,41 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
       assert.equal(exited.reason, 'Error');
     });
 
+    test('container events, when offered: an exit is told once the status shows it, a removal once it is gone', async (t) => {
+      const subscribe = h.runtime.subscribeContainerEvents?.bind(h.runtime);
+      if (!subscribe) return t.skip('the runtime offers no container events');
+      const events: RuntimeContainerEvent[] = [];
+      const statusAtEvent = new Map<string, Promise<RuntimeContainer | undefined>>();
+      const unsubscribe = subscribe((e) => {
+        events.push(e);
+        statusAtEvent.set(e.type, h.runtime.containerStatus(e.containerId).catch(() => undefined));
+      });
+      t.after(unsubscribe);
+      const sb = await sandbox(t);
+      const id = await run(sb, containerConfig('evented', sh(CONTRACT_COMMANDS.exitSeven)));
+      const told = async (type: RuntimeContainerEvent['type']) => {
+        const deadline = Date.now() + 20_000;
+        while (!events.some((e) => e.type === type && e.containerId === id)) {
+          if (Date.now() > deadline) assert.fail(`no ${type} event for the container: ${JSON.stringify(events)}`);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return events.find((e) => e.type === type && e.containerId === id)!;
+      };
+      const stopped = await told('ContainerStopped');
+      assert.deepEqual(stopped, { type: 'ContainerStopped', containerId: id, sandboxId: sb.id, podUid: sb.config.podUid });
+      const atStop = await statusAtEvent.get('ContainerStopped');
+      assert.equal(atStop?.state, 'EXITED');
+      assert.equal(atStop?.exitCode, 7);
+      await h.runtime.removeContainer(id);
+      await told('ContainerDeleted');
+      assert.ok(!(await h.runtime.listContainers()).some((c) => c.id === id));
+      unsubscribe();
+      const count = events.length;
+      const after = await run(sb, containerConfig('unheard', sh(CONTRACT_COMMANDS.exitZero)));
+      await waitForExit(h.runtime, after);
+      assert.equal(events.length, count, 'no events after unsubscribing');
+    });
+
     test('container: a command that cannot be executed ends StartError, 128', async (t) => {
       const sb = await sandbox(t);
       const id = await h.runtime.createContainer(sb.id, containerConfig('missing', [CONTRACT_COMMANDS.missingCommand]), sb.config);
@@ -251,9 +288,8 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
     test('stopContainer with timeout 0 kills at once', async (t) => {
       const sb = await sandbox(t);
       const id = await run(sb, containerConfig('killed', sh(CONTRACT_COMMANDS.trapTermExit3)));
-      const started = Date.now();
       await h.runtime.stopContainer(id, 0);
-      assert.ok(Date.now() - started < 5000);
+      // 137, not the 3 its SIGTERM trap would exit with: no SIGTERM came first.
       assert.equal((await h.runtime.containerStatus(id)).exitCode, 137);
     });
 
@@ -269,7 +305,41 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
       assert.deepEqual(ids(await h.runtime.listContainers({ labels: { role: 'client' } })), [created]);
       assert.deepEqual(ids(await h.runtime.listContainers({ sandboxId: b.id })), [other]);
       assert.ok(ids(await h.runtime.listContainers()).includes(other));
+      assert.deepEqual(ids(await h.runtime.listContainers({ sandboxId: a.id, state: 'CREATED' })), [created]);
+      assert.deepEqual(ids(await h.runtime.listContainers({ sandboxId: a.id, labels: { role: 'server' } })), [running]);
+      assert.deepEqual(ids(await h.runtime.listContainers({ sandboxId: a.id, state: 'RUNNING', labels: { role: 'server' } })), [running]);
+      assert.deepEqual(ids(await h.runtime.listContainers({ labels: { role: 'client' }, state: 'CREATED' })), [created]);
+      assert.deepEqual(await h.runtime.listContainers({ sandboxId: a.id, state: 'EXITED' }), []);
+      assert.deepEqual(await h.runtime.listContainers({ sandboxId: b.id, labels: { role: 'server' } }), []);
+      assert.deepEqual(await h.runtime.listContainers({ labels: { role: 'server' }, state: 'CREATED' }), []);
       await h.runtime.stopContainer(running, 0);
+      assert.deepEqual(ids(await h.runtime.listContainers({ sandboxId: a.id, state: 'EXITED' })), [running]);
+    });
+
+    test('listPodSandboxes filters by id, state and labels', async (t) => {
+      const group = `g-${runId}-${seq}`;
+      const a = await sandbox(t, { labels: { 'contract.k8ts.io/group': group, tier: 'front' } });
+      const b = await sandbox(t, { labels: { 'contract.k8ts.io/group': group, tier: 'back' } });
+      await h.runtime.stopPodSandbox(b.id);
+      const ids = (ss: { id: string }[]) => ss.map((s) => s.id).sort();
+      const inGroup = { 'contract.k8ts.io/group': group };
+      const [byId] = await h.runtime.listPodSandboxes({ id: a.id });
+      assert.equal(byId?.id, a.id);
+      assert.equal(byId.state, 'READY');
+      assert.deepEqual(byId.labels, a.config.labels);
+      assert.deepEqual(ids(await h.runtime.listPodSandboxes({ labels: inGroup })), [a.id, b.id].sort());
+      assert.deepEqual(ids(await h.runtime.listPodSandboxes({ labels: { ...inGroup, tier: 'back' } })), [b.id]);
+      const ready = ids(await h.runtime.listPodSandboxes({ state: 'READY' }));
+      assert.ok(ready.includes(a.id) && !ready.includes(b.id), ready.join(' '));
+      const notReady = ids(await h.runtime.listPodSandboxes({ state: 'NOTREADY' }));
+      assert.ok(notReady.includes(b.id) && !notReady.includes(a.id), notReady.join(' '));
+      assert.deepEqual(ids(await h.runtime.listPodSandboxes({ labels: inGroup, state: 'READY' })), [a.id]);
+      assert.deepEqual(ids(await h.runtime.listPodSandboxes({ id: b.id, state: 'NOTREADY', labels: inGroup })), [b.id]);
+      assert.deepEqual(await h.runtime.listPodSandboxes({ id: a.id, state: 'NOTREADY' }), []);
+      assert.deepEqual(await h.runtime.listPodSandboxes({ id: a.id, labels: { tier: 'back' } }), []);
+      assert.deepEqual(await h.runtime.listPodSandboxes({ labels: { 'contract.k8ts.io/group': `${group}-none` } }), []);
+      assert.deepEqual(await h.runtime.listPodSandboxes({ id: 'no-such-sandbox' }), []);
+      assert.deepEqual(ids(await h.runtime.listPodSandboxes({ labels: inGroup })), [a.id, b.id].sort(), 'a narrower listing forgot nothing');
     });
 
     test('removeContainer: gone afterwards, also when it was running; unknown ids are NotFound', async (t) => {
@@ -375,10 +445,8 @@ export function describeRuntimeContract(name: string, open: () => Promise<Runtim
         assert.equal(result.stdout.toString(), 'to container\n');
         assert.equal(result.stderr.toString(), 'oops\n');
         assert.equal(result.timedOut, false);
-        const started = Date.now();
         const slow = await h.runtime.execSync(id, ['sleep', '30'], 1);
         assert.equal(slow.timedOut, true);
-        assert.ok(Date.now() - started < 15_000);
         await h.runtime.stopContainer(id, 0);
         await assertRuntimeError(h.runtime.execSync(id, ['true'], 1), 'FailedPrecondition');
       });

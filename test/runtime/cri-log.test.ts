@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -13,6 +13,7 @@ import {
   rfc3339Nano,
   type ReadLogOptions,
 } from '../../src/runtime/cri-log.js';
+import { safeRemove } from '../../src/util/safe-remove.js';
 
 const T1 = '2026-01-01T00:00:01.5Z';
 const T2 = '2026-01-01T00:00:02.000000001Z';
@@ -83,7 +84,7 @@ describe('reading logs like kubectl logs', () => {
 
   async function withLog(t: { after(fn: () => Promise<void>): void }, content: string): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'k8ts-cri-log-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    t.after(() => safeRemove(dir, { unmount: true }));
     const path = join(dir, '0.log');
     await writeFile(path, content);
     return path;

@@ -7,7 +7,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
@@ -25,6 +25,7 @@ import { realClock } from '../../src/util/clock.js';
 import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
 import { silentLogger } from '../../src/util/log.js';
+import { safeRemoveSync } from '../../src/util/safe-remove.js';
 
 /** The fake runtime's lifecycle, with exec and port-forward done for real on this machine. */
 class LocalStreamsRuntime extends FakeRuntime {
@@ -91,7 +92,7 @@ describe('kubectl exec, cp and port-forward', () => {
 
   before(async () => {
     scratch = mkdtempSync(join(tmpdir(), 'k8ts-streams-'));
-    cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+    cleanups.push(() => safeRemoveSync(scratch, { unmount: true }));
     k = await testCluster({ after: (fn) => cleanups.push(fn) });
     http = createServer((req, res) => res.end(`hello from the pod: ${req.url}`));
     http.listen(0, '127.0.0.1');

@@ -270,6 +270,50 @@ describe('stream server', () => {
     await closed;
   });
 
+  test('SPDY exec with tty: a resize stream whose JSON sizes may be split across frames; no stderr stream', async () => {
+    runtime.execImpl = async (_c, streams) => {
+      assert.equal(streams.stderr, undefined, 'no stderr with a tty');
+      const sizes: TerminalSize[] = [];
+      for await (const size of streams.resize!) {
+        sizes.push(size);
+        if (sizes.length === 2) break;
+      }
+      streams.stdout!.write(JSON.stringify(sizes));
+      return 0;
+    };
+    const { session } = await spdy('/exec/default/web/main?command=sh&stdin=true&stdout=true&stderr=true&tty=true', 'v4.channel.k8s.io');
+    const error = session.openStream({ streamType: 'error' });
+    error.end();
+    const stdin = session.openStream({ streamType: 'stdin' });
+    const stdout = session.openStream({ streamType: 'stdout' });
+    const resize = session.openStream({ streamType: 'resize' });
+    const closed = once(session, 'close');
+    await resize.waitForReply();
+    resize.write('{"Width":100,"Hei');
+    resize.write('ght":30}{"Width":"wide","Height":1}');
+    resize.write('{"Width":132,"Height":43}');
+    const [out, status] = await Promise.all([readAll(stdout), readAll(error)]);
+    assert.equal(out, '[{"width":100,"height":30},{"width":132,"height":43}]', 'the malformed size is skipped');
+    assert.deepEqual(JSON.parse(status), { metadata: {}, status: 'Success' });
+    stdin.end();
+    resize.end();
+    await closed;
+  });
+
+  test('v4.channel.k8s.io with tty: sizes on channel 4 reach the runtime', async () => {
+    runtime.execImpl = async (_c, streams) => {
+      for await (const size of streams.resize!) {
+        streams.stdout!.write(`${size.height}x${size.width}`);
+        break;
+      }
+      return 0;
+    };
+    const { ws, messages, closed } = await channels('/exec/default/web/main?command=sh&stdin=true&stdout=true&tty=true', ['v4.channel.k8s.io']);
+    ws.send(Buffer.concat([Buffer.from([4]), Buffer.from('{"Width":90,"Height":25}')]));
+    await closed;
+    assert.equal(text(messages, 1), '25x90');
+  });
+
   test('SPDY port-forward: paired streams by requestID, bad headers refused, dial errors on the error stream', async () => {
     const { session, headers } = await spdy('/portForward/default/web', 'portforward.k8s.io');
     assert.equal(headers['x-stream-protocol-version'], 'portforward.k8s.io');

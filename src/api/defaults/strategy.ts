@@ -52,11 +52,11 @@ export function prepareForUpdate(obj: KubeObject, old: KubeObject): void {
  * Update through /status: only the status changes, and labels and annotations (as Kubernetes'
  * ResetObjectMetaForStatus allows); spec and the rest of metadata stay as stored.
  */
-export function prepareForStatusUpdate(obj: KubeObject, old: KubeObject): void {
+export function prepareForStatusUpdate(obj: KubeObject, old: KubeObject, copyOfOld: () => KubeObject = () => structuredClone(old)): void {
   const status = obj.status;
   const { labels, annotations, managedFields } = obj.metadata;
   for (const k of Object.keys(obj)) delete obj[k];
-  Object.assign(obj, structuredClone(old));
+  Object.assign(obj, copyOfOld());
   const meta = obj.metadata;
   if (labels === undefined) delete meta.labels;
   else meta.labels = labels;

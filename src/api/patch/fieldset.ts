@@ -73,6 +73,16 @@ export class FieldSet {
     return out;
   }
 
+  /** Whether some member path is in both sets (whether difference would take anything away). */
+  overlaps(other: FieldSet): boolean {
+    for (const m of this.members) if (other.members.has(m)) return true;
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      if (o && c.overlaps(o)) return true;
+    }
+    return false;
+  }
+
   /** Like difference, but a member of `other` also removes everything under it. */
   recursiveDifference(other: FieldSet): FieldSet {
     const out = new FieldSet();
@@ -108,15 +118,25 @@ export class FieldSet {
 
   /** The FieldsV1 JSON object. */
   toFieldsV1(): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const keys = sortElements([...new Set([...this.members, ...this.children.keys()])]);
-    for (const pe of keys) {
-      const c = this.children.get(pe);
-      const sub = c && !c.empty ? c.toFieldsV1() : undefined;
-      if (sub) out[pe] = this.members.has(pe) ? { '.': {}, ...sub } : sub;
-      else if (this.members.has(pe)) out[pe] = {};
+    return this.encode(false) ?? {};
+  }
+
+  /** This node's FieldsV1 (`"."` first when it is also a member), undefined when nothing is under it. */
+  private encode(member: boolean): Record<string, unknown> | undefined {
+    const keys: PathElement[] = [...this.members];
+    for (const pe of this.children.keys()) if (!this.members.has(pe)) keys.push(pe);
+    if (keys.length === 0) return undefined;
+    const out: Record<string, unknown> = member ? { '.': {} } : {};
+    let any = false;
+    for (const pe of sortElements(keys)) {
+      const isMember = this.members.has(pe);
+      const sub = this.children.get(pe)?.encode(isMember);
+      if (sub) out[pe] = sub;
+      else if (isMember) out[pe] = {};
+      else continue;
+      any = true;
     }
-    return out;
+    return any ? out : undefined;
   }
 
   static fromFieldsV1(json: unknown): FieldSet {

@@ -28,7 +28,14 @@ export function identity(m: Pick<Manager, 'manager' | 'operation' | 'apiVersion'
 
 export class ManagedFieldsError extends Error {}
 
-export function decodeManagedFields(entries: unknown): Managers {
+/**
+ * The FieldsV1 a set was read from, for sets read from a stored object: what the server wrote is
+ * already in FieldsV1 order, so an entry a write leaves alone is written back without encoding it.
+ */
+const storedFieldsV1 = new WeakMap<FieldSet, Record<string, unknown>>();
+
+/** Decodes managedFields; `stored` marks them as the server's own (see storedFieldsV1). */
+export function decodeManagedFields(entries: unknown, stored = false): Managers {
   const managers: Managers = new Map();
   if (entries === undefined || entries === null) return managers;
   if (!Array.isArray(entries)) throw new ManagedFieldsError('managedFields must be a list');
@@ -43,6 +50,7 @@ export function decodeManagedFields(entries: unknown): Managers {
     } catch (err) {
       throw new ManagedFieldsError((err as Error).message);
     }
+    if (stored && e.fieldsV1) storedFieldsV1.set(set, e.fieldsV1 as Record<string, unknown>);
     const m: Manager = {
       manager: e.manager ?? '',
       operation: e.operation,
@@ -74,7 +82,7 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
     ...(m.apiVersion ? { apiVersion: m.apiVersion } : {}),
     ...(m.time ? { time: m.time } : {}),
     fieldsType: 'FieldsV1',
-    fieldsV1: m.set.toFieldsV1(),
+    fieldsV1: storedFieldsV1.get(m.set) ?? m.set.toFieldsV1(),
     ...(m.subresource ? { subresource: m.subresource } : {}),
   }));
 }
@@ -128,13 +136,10 @@ export function withoutManagedFields(obj: KubeObject): KubeObject {
   return { ...obj, metadata };
 }
 
-/** The fields a change from `before` to `after` added, changed and removed, minus reset fields. */
+/** The fields a change from `before` to `after` added, changed and removed; reset fields are not looked at. */
 export function changes(before: KubeObject, after: KubeObject, ctx: WriteContext): { changed: FieldSet; removed: FieldSet } {
-  const c = compare(before, after, ctx.type);
-  return {
-    changed: c.added.union(c.modified).recursiveDifference(ctx.ignored),
-    removed: c.removed.recursiveDifference(ctx.ignored),
-  };
+  const c = compare(before, after, ctx.type, ctx.ignored);
+  return { changed: c.added.union(c.modified), removed: c.removed };
 }
 
 /** Records an Update by `manager`: it owns what it changed; nobody owns what it removed. */
@@ -142,6 +147,10 @@ export function recordUpdate(managers: Managers, before: KubeObject, after: Kube
   const { changed, removed } = changes(before, after, ctx);
   const out: Managers = new Map();
   for (const [key, m] of managers) {
+    if (!m.set.overlaps(changed) && !m.set.overlaps(removed)) {
+      if (!m.set.empty) out.set(key, m);
+      continue;
+    }
     const set = m.set.difference(changed).difference(removed);
     if (!set.empty) out.set(key, { ...m, set });
   }
@@ -220,7 +229,7 @@ export function updateManagedFields(args: UpdateArgs): KubeObject {
   const requested = updated.metadata?.managedFields;
   const fromLive = () => {
     try {
-      return decodeManagedFields(old?.metadata?.managedFields);
+      return decodeManagedFields(old?.metadata?.managedFields, true);
     } catch {
       return new Map() as Managers;
     }

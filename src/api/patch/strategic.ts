@@ -16,11 +16,12 @@ const deleteFromPrimitiveList = '$deleteFromPrimitiveList/';
 
 type Obj = Record<string, unknown>;
 
-export function applyStrategicMergePatch(doc: unknown, patch: unknown, apiVersion: string, kind: string): unknown {
+/** `doc` is left as it was unless `ownsDocument` says the caller gives it up (a private copy merged in place). */
+export function applyStrategicMergePatch(doc: unknown, patch: unknown, apiVersion: string, kind: string, ownsDocument = false): unknown {
   if (!isObject(patch)) throw errors.badRequest(smpErrors.badJsonDoc);
   const schema = schemaFor(apiVersion, kind);
   if (!schema) return applyMergePatch(doc, patch);
-  return mergeObject(isObject(doc) ? structuredClone(doc) : {}, structuredClone(patch), schema);
+  return mergeObject(isObject(doc) ? (ownsDocument ? doc : structuredClone(doc)) : {}, structuredClone(patch), schema);
 }
 
 /** The texts of k8s.io/apimachinery mergepatch errors. */

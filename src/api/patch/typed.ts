@@ -96,14 +96,16 @@ export interface Comparison {
   modified: FieldSet;
 }
 
-export function compare(before: unknown, after: unknown, type: TypeNode): Comparison {
+/** The fields added, removed and modified from `before` to `after`; nothing at or under a member of `skip` is looked at. */
+export function compare(before: unknown, after: unknown, type: TypeNode, skip?: FieldSet): Comparison {
   const out: Comparison = { added: new FieldSet(), removed: new FieldSet(), modified: new FieldSet() };
-  diff(before, after, type, [], out);
+  diff(before, after, type, [], out, skip);
   return out;
 }
 
-function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: Comparison): void {
-  if (l !== undefined && r !== undefined && deepEqual(l, r)) return;
+function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: Comparison, skip: FieldSet | undefined): void {
+  // Where something is skipped below, equality of the whole would walk the skipped part too.
+  if (skip === undefined && l !== undefined && r !== undefined && deepEqual(l, r)) return;
   const leaf = () => {
     if (l === undefined) out.added.insert(path);
     else if (r === undefined) out.removed.insert(path);
@@ -123,8 +125,9 @@ function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: 
     const left = indexItems(list, l, path);
     const right = indexItems(list, r, path);
     for (const pe of new Set([...left.keys(), ...right.keys()])) {
+      if (skip?.members.has(pe)) continue;
       path.push(pe);
-      diff(left.get(pe), right.get(pe), list.items, path, out);
+      diff(left.get(pe), right.get(pe), list.items, path, out, skip?.children.get(pe));
       path.pop();
     }
     return node();
@@ -135,11 +138,13 @@ function diff(l: unknown, r: unknown, type: TypeNode, path: PathElement[], out: 
     const lo = (isObject(l) ? l : {}) as Obj;
     const ro = (isObject(r) ? r : {}) as Obj;
     for (const name of new Set([...Object.keys(lo), ...Object.keys(ro)])) {
+      const pe = `f:${name}`;
+      if (skip?.members.has(pe)) continue;
       const fieldType = childType(type, name, lo[name] ?? ro[name]);
       const lv = isObject(l) ? inMemory(lo[name], fieldType) : undefined;
       const rv = isObject(r) ? inMemory(ro[name], fieldType) : undefined;
-      path.push(`f:${name}`);
-      diff(lv, rv, fieldType, path, out);
+      path.push(pe);
+      diff(lv, rv, fieldType, path, out, skip?.children.get(pe));
       path.pop();
     }
     return node();

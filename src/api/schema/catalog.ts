@@ -14,6 +14,7 @@ import { EndpointSlice } from './discovery.js';
 import { EventsEvent } from './events.js';
 import { Scale } from './autoscaling.js';
 import { TokenRequest } from './authentication.js';
+import { CertificateSigningRequest } from './certificates.js';
 
 const kindsOfResources: TypeDef[] = [
   Namespace,
@@ -35,6 +36,7 @@ const kindsOfResources: TypeDef[] = [
   EndpointSlice,
   EventsEvent,
   PodDisruptionBudget,
+  CertificateSigningRequest,
 ];
 
 /** Kinds that are bodies of subresources or of other requests rather than stored resources. */

@@ -11,6 +11,7 @@ import {
   serviceAccountPrinter,
 } from './cluster.js';
 import { coreEventPrinter, eventsV1Printer } from './events.js';
+import { certificateSigningRequestPrinter } from './certificates.js';
 import { text, timestamp } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './network.js';
 import { podPrinter } from './pod.js';
@@ -57,6 +58,7 @@ const byGroupKind = new Map<string, Printer>([
   ['discovery.k8s.io/EndpointSlice', endpointSlicePrinter],
   ['events.k8s.io/Event', eventsV1Printer],
   ['policy/PodDisruptionBudget', podDisruptionBudgetPrinter],
+  ['certificates.k8s.io/CertificateSigningRequest', certificateSigningRequestPrinter],
 ]);
 
 /** The printer for `apiVersion` (`v1`, `apps/v1`) and `kind`; any version of a group prints alike. */

@@ -1,6 +1,8 @@
 // Standard five-field cron schedules and @descriptors, checked the way CronJob validation's parser
 // checks them, with its error texts.
 
+import { parseGoDuration } from '../duration.js';
+
 export interface CronFields {
   minute: Set<number>;
   hour: Set<number>;
@@ -53,7 +55,9 @@ export function parseCronSchedule(input: string): CronSchedule {
   }
   if (spec.startsWith('@')) {
     if (spec.startsWith('@every ')) {
-      const seconds = parseGoDuration(spec.slice('@every '.length).trim());
+      const text = spec.slice('@every '.length).trim();
+      const ms = text === '0' ? undefined : parseGoDuration(text);
+      const seconds = ms === undefined ? undefined : ms / 1000;
       if (seconds === undefined) throw new CronError(`failed to parse duration ${spec}`);
       return { kind: 'every', seconds };
     }
@@ -107,15 +111,6 @@ function parseInteger(text: string): number {
   const n = Number(text);
   if (n < 0) throw new CronError(`negative number (${n}) not allowed: ${text}`);
   return n;
-}
-
-const durationUnits: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
-function parseGoDuration(text: string): number | undefined {
-  if (!/^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const m of text.matchAll(/([0-9]+(?:\.[0-9]+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * durationUnits[m[2]!]!;
-  return total;
 }
 
 export function isKnownTimeZone(zone: string): boolean {

@@ -12,7 +12,8 @@ import { ApiEventSink } from '../../agent/api-seams.js';
 import { isKnownTimeZone } from '../../api/validation/cron.js';
 import { rfc3339, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue, keyOf, splitKey } from '../job/work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
+import { keyOf, splitKey } from '../shared/keys.js';
 import { OwnerIndex, controllerOf } from '../job/owner-index.js';
 import { finishedCondition, type Job, type JobSpec } from '../job/types.js';
 import { compileSchedule, formatInZone, mostRecentScheduleTime, type Schedule } from './schedule.js';
@@ -75,6 +76,7 @@ export class CronJobController {
   async start(): Promise<void> {
     this.cronJobs.start();
     await this.cronJobs.synced;
+    this.queue.start();
   }
 
   stop(): void {

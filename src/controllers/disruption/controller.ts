@@ -9,7 +9,8 @@ import { ApiClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import { rfc3339, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue, keyOf, splitKey } from '../job/work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
+import { keyOf, splitKey } from '../shared/keys.js';
 import { controllerOf } from '../job/owner-index.js';
 
 const PDBS = ApiClient.resourceOf('policy/v1', 'PodDisruptionBudget');
@@ -69,6 +70,7 @@ export class DisruptionController {
   async start(): Promise<void> {
     this.pdbs.start();
     await this.pdbs.synced;
+    this.queue.start();
   }
 
   stop(): void {

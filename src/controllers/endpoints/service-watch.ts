@@ -8,7 +8,8 @@ import type { ResourceInfo } from '../../api/resources.js';
 import { ApiClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import type { Logger } from '../../util/log.js';
-import { KeyQueue } from './queue.js';
+import { WorkQueue } from '../shared/queue.js';
+import { realClock } from '../../util/clock.js';
 import { PodsByNamespace, serviceKey, servicesSelecting, type Service } from '../services.js';
 
 const SERVICES = ApiClient.resourceOf('v1', 'Service');
@@ -29,13 +30,13 @@ export class ServiceWatch<T extends KubeObject> {
   readonly pods: Informer<Pod>;
   readonly owned: Informer<T>;
   readonly podIndex = new PodsByNamespace();
-  readonly queue: KeyQueue;
+  readonly queue: WorkQueue;
 
   constructor(private readonly opts: ServiceWatchOptions<T>) {
     this.services = new Informer<Service>(opts.client, SERVICES);
     this.pods = new Informer<Pod>(opts.client, PODS);
     this.owned = new Informer<T>(opts.client, opts.owned);
-    this.queue = new KeyQueue(opts.sync, (key, err) => opts.log.warn('sync failed; retrying', { service: key, error: (err as Error).message }));
+    this.queue = new WorkQueue(opts.sync, { clock: realClock, log: opts.log, workers: 4, baseDelayMs: 50, maxDelayMs: 10_000 });
 
     const onService = (s: Service) => this.queue.add(serviceKey(s.metadata.namespace!, s.metadata.name!));
     this.services.on({ add: onService, update: onService, delete: onService });
@@ -69,6 +70,7 @@ export class ServiceWatch<T extends KubeObject> {
     await Promise.all([this.owned.synced, this.pods.synced]);
     this.services.start();
     await this.services.synced;
+    this.queue.start();
   }
 
   stop(): void {

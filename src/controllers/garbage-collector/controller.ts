@@ -15,11 +15,11 @@ import { ApiClient } from '../../client/client.js';
 import { Informer } from '../../client/informer.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue } from '../job/work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
 import { DependencyGraph, type GraphNode } from './graph.js';
 
-/** The kinds the collector watches: everything served, once (events.k8s.io shares core events). */
-export const collectedResources = resources.filter((r) => r.verbs.includes('delete') && r.verbs.includes('watch') && r.group !== 'events.k8s.io');
+/** The kinds the collector watches: everything served but events (upstream's DefaultIgnoredResources). */
+export const collectedResources = resources.filter((r) => r.verbs.includes('delete') && r.verbs.includes('watch') && r.resource !== 'events');
 
 /** Absent owners remembered (the collector's absentOwnerCache holds 500; more saves lookups here). */
 const ABSENT_CACHE_SIZE = 10_000;
@@ -70,6 +70,7 @@ export class GarbageCollector {
     for (const i of this.informers) for (const o of i.list()) this.observe(i.info, o);
     this.synced = true;
     for (const node of this.graph.nodes.values()) if (node.owners.length || node.beingDeleted) this.queue.add(node.uid);
+    this.queue.start();
   }
 
   stop(): void {

@@ -14,7 +14,8 @@ import { KubeletEventRecorder } from '../../kubelet/events.js';
 import { ApiEventSink } from '../../agent/api-seams.js';
 import { rfc3339, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue, keyOf, splitKey } from './work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
+import { keyOf, splitKey } from '../shared/keys.js';
 import { OwnerIndex, controllerOf } from './owner-index.js';
 import { Expectations } from './expectations.js';
 import { finishedTime, nextBackoffRecord, remainingBackoff, type BackoffRecord } from './backoff.js';
@@ -101,6 +102,7 @@ export class JobController {
       const ref = controllerOf(p);
       if (ref?.kind === 'Job' && hasTrackingFinalizer(p) && this.jobs.get(p.metadata.namespace!, ref.name)?.metadata.uid !== ref.uid) this.queue.add(ORPHAN + keyOf(p));
     }
+    this.queue.start();
   }
 
   stop(): void {

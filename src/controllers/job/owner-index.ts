@@ -3,7 +3,7 @@
 
 import type { KubeObject, OwnerReference } from '../../api/types.js';
 import type { Informer } from '../../client/informer.js';
-import { keyOf } from './work-queue.js';
+import { keyOf } from '../shared/keys.js';
 
 export class OwnerIndex<T extends KubeObject> {
   private readonly byOwner = new Map<string, Map<string, T>>();

@@ -7,7 +7,8 @@ import { ApiClient } from '../../client/client.js';
 import type { Informer } from '../../client/informer.js';
 import type { Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue, keyOf, splitKey } from './work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
+import { keyOf, splitKey } from '../shared/keys.js';
 import { finishedCondition, type Job } from './types.js';
 
 const JOBS = ApiClient.resourceOf('batch/v1', 'Job');
@@ -30,6 +31,7 @@ export class TtlAfterFinishedController {
 
   start(): void {
     for (const j of this.jobs.list()) if (j.spec.ttlSecondsAfterFinished !== undefined && finishedCondition(j)) this.queue.add(keyOf(j));
+    this.queue.start();
   }
 
   stop(): void {

@@ -3,7 +3,7 @@
 
 import type { Pod } from '../../api/types.js';
 import type { Informer } from '../../client/informer.js';
-import { keyOf } from '../job/work-queue.js';
+import { keyOf } from '../shared/keys.js';
 
 export class PodsByNode {
   private readonly byNode = new Map<string, Map<string, Pod>>();

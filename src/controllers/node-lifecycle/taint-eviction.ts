@@ -11,7 +11,7 @@ import { KubeletEventRecorder } from '../../kubelet/events.js';
 import { ApiEventSink } from '../../agent/api-seams.js';
 import { rfc3339, type Clock } from '../../util/clock.js';
 import type { Logger } from '../../util/log.js';
-import { WorkQueue } from '../job/work-queue.js';
+import { WorkQueue } from '../shared/queue.js';
 import type { PodsByNode } from './pods-by-node.js';
 import { tolerationTimeMs } from './taints.js';
 
@@ -52,6 +52,7 @@ export class TaintEvictionController {
 
   start(): void {
     for (const n of this.opts.nodes.list()) this.queue.add(n.metadata.name!);
+    this.queue.start();
   }
 
   stop(): void {

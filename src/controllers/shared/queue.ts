@@ -1,6 +1,8 @@
-// A work queue as client-go's: a key is queued once however often it is added, never processed by
-// two workers at once (an add while it runs queues it again afterwards), retried with exponential
-// back-off on failure, and may be added after a delay on the injected clock.
+// The controllers' keyed work queue, as client-go's workqueue: a key waiting is queued once however
+// often it is added, a key is never processed by two workers at once (an add while it runs queues it
+// again afterwards), failed syncs retry with per-key exponential back-off, and `addAfter` schedules
+// a key on the injected clock (deadlines and schedules that tests move in virtual time). Nothing is
+// processed before `start()`: controllers start their queue once their informers have synced.
 
 import { ApiError } from '../../api/errors.js';
 import type { Clock, Timer } from '../../util/clock.js';
@@ -9,22 +11,25 @@ import type { Logger } from '../../util/log.js';
 export interface WorkQueueOptions {
   clock: Clock;
   log: Logger;
+  /** Parallel workers (default 5). */
   workers?: number;
+  /** First retry after a failed sync (default 5 ms, doubling up to `maxDelayMs`, default 30 s). */
   baseDelayMs?: number;
   maxDelayMs?: number;
 }
 
 export class WorkQueue {
-  private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
   private readonly running = new Set<string>();
+  /** Keys added while they were running: processed again when the run ends. */
   private readonly dirty = new Set<string>();
+  private readonly delayed = new Map<string, { at: number; timer: Timer }>();
   private readonly failures = new Map<string, number>();
-  private readonly timers = new Map<string, { at: number; timer: Timer }>();
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
+  private idleWaiters: (() => void)[] = [];
   private active = 0;
   private started = false;
   private stopped = false;
-  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly sync: (key: string) => Promise<void>,
@@ -39,25 +44,30 @@ export class WorkQueue {
     }
     if (this.queued.has(key)) return;
     this.queued.add(key);
-    this.queue.push(key);
     this.pump();
   }
 
-  /** Adds `key` after `ms`; an earlier pending delayed add wins. */
+  /** Adds the key once `ms` have passed on the clock; an earlier pending schedule wins. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
     const at = this.opts.clock.now() + ms;
-    const existing = this.timers.get(key);
-    if (existing && existing.at <= at) return;
-    existing?.timer.cancel();
+    const pending = this.delayed.get(key);
+    if (pending && pending.at <= at) return;
+    pending?.timer.cancel();
     const timer = this.opts.clock.setTimeout(() => {
-      this.timers.delete(key);
+      this.delayed.delete(key);
       this.add(key);
     }, ms);
-    this.timers.set(key, { at, timer });
+    this.delayed.set(key, { at, timer });
   }
 
+  /** Forgets the back-off of a key (after a successful sync the queue does it by itself). */
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** Begins processing what was added so far and everything added later. */
   start(): void {
     this.started = true;
     this.pump();
@@ -65,49 +75,59 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
-    for (const { timer } of this.timers.values()) timer.cancel();
-    this.timers.clear();
-    this.queue.length = 0;
+    for (const { timer } of this.delayed.values()) timer.cancel();
+    this.delayed.clear();
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     this.queued.clear();
   }
 
-  /** Resolves when nothing is queued or running (timers may still be pending). */
+  /** Resolves when nothing is queued or running (delayed adds may still be pending). */
   idle(): Promise<void> {
-    if (!this.queue.length && !this.active) return Promise.resolve();
+    if (!this.queued.size && !this.active) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
   private pump(): void {
     if (!this.started || this.stopped) return;
     const workers = this.opts.workers ?? 5;
-    while (this.active < workers && this.queue.length) {
-      const key = this.queue.shift()!;
+    while (this.active < workers && this.queued.size) {
+      const key = this.queued.values().next().value!;
       this.queued.delete(key);
       this.running.add(key);
       this.active++;
-      void this.process(key);
+      void this.run(key);
     }
-    if (!this.queue.length && !this.active) for (const w of this.idleWaiters.splice(0)) w();
+    if (!this.queued.size && !this.active) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async process(key: string): Promise<void> {
+  private async run(key: string): Promise<void> {
     try {
       await this.sync(key);
       this.failures.delete(key);
     } catch (err) {
-      if (!this.stopped) {
-        const n = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, n);
-        const delay = Math.min((this.opts.baseDelayMs ?? 5) * 2 ** (n - 1), this.opts.maxDelayMs ?? 30_000);
-        // A conflict only means the cache was behind a write: retry quietly.
-        if (!(err instanceof ApiError && err.code === 409)) this.opts.log.warn('sync failed; retrying', { key, attempt: n, error: (err as Error).message });
-        this.addAfter(key, delay);
-      }
+      if (!this.stopped) this.retry(key, err);
     } finally {
       this.running.delete(key);
       this.active--;
       if (this.dirty.delete(key)) this.add(key);
       this.pump();
     }
+  }
+
+  private retry(key: string, err: unknown): void {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    const delay = Math.min((this.opts.baseDelayMs ?? 5) * 2 ** (n - 1), this.opts.maxDelayMs ?? 30_000);
+    // A conflict only means the informer was behind a write: retry quietly.
+    const conflict = err instanceof ApiError && err.code === 409;
+    if (!conflict && (n === 1 || n % 10 === 0)) this.opts.log.warn('sync failed; retrying', { key, attempt: n, error: (err as Error).message });
+    // Failures are about the API server, not the simulated world: their retries run on real time.
+    const t = setTimeout(() => {
+      this.retryTimers.delete(t);
+      this.add(key);
+    }, delay);
+    t.unref();
+    this.retryTimers.add(t);
   }
 }

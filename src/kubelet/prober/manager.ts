@@ -9,7 +9,7 @@ import type { ProbeStatusProvider } from '../status/generate.js';
 import type { EventRecorder } from '../types.js';
 import { ProbeRunner } from './probe-runner.js';
 import { ProbeResults, type ProbeKind, type ProbeResult } from './results.js';
-import { ProbeWorker, type WorkerContext } from './worker.js';
+import { ProbeWorker, type ProbedContainerStatus, type ProbedPod, type ProbedStatus, type WorkerContext } from './worker.js';
 
 export type { ProbeKind, ProbeResult } from './results.js';
 export { killGracePeriodSeconds } from './grace.js';
@@ -33,9 +33,28 @@ function probeFor(container: Container, kind: ProbeKind) {
   return kind === 'liveness' ? container.livenessProbe : kind === 'readiness' ? container.readinessProbe : container.startupProbe;
 }
 
+/** The fields the workers read, so that the manager holds no pod object nor status of a past sync. */
+function probedPod(pod: Pod): ProbedPod {
+  const { name, namespace, uid, resourceVersion, deletionTimestamp } = pod.metadata;
+  return { metadata: { name, namespace, uid, resourceVersion, deletionTimestamp }, spec: { restartPolicy: pod.spec.restartPolicy } };
+}
+
+function probedStatuses(list: ContainerStatus[] | undefined): ProbedContainerStatus[] | undefined {
+  return list?.map(({ name, containerID, state, started }) => ({ name, containerID, state, started }));
+}
+
+function probedStatus(status: PodStatus): ProbedStatus {
+  return {
+    phase: status.phase,
+    podIP: status.podIP,
+    containerStatuses: probedStatuses(status.containerStatuses),
+    initContainerStatuses: probedStatuses(status.initContainerStatuses),
+  };
+}
+
 interface PodProbes {
-  pod: Pod;
-  status: PodStatus | undefined;
+  pod: ProbedPod;
+  status: ProbedStatus | undefined;
   /** Key: `<kind>/<container>`. */
   workers: Map<string, ProbeWorker>;
 }
@@ -65,9 +84,9 @@ export class ProbeManager implements ProbeStatusProvider {
     const uid = pod.metadata.uid ?? '';
     let entry = this.pods.get(uid);
     if (!entry) {
-      entry = { pod, status: undefined, workers: new Map() };
+      entry = { pod: probedPod(pod), status: undefined, workers: new Map() };
       this.pods.set(uid, entry);
-    } else entry.pod = pod;
+    } else entry.pod = probedPod(pod);
     const probed: [Container, boolean][] = pod.spec.containers.map((c) => [c, false]);
     for (const c of pod.spec.initContainers ?? []) if (c.restartPolicy === 'Always') probed.push([c, true]);
     for (const [container, isInit] of probed) {
@@ -94,7 +113,7 @@ export class ProbeManager implements ProbeStatusProvider {
   podTerminating(pod: Pod): void {
     const entry = this.pods.get(pod.metadata.uid ?? '');
     if (!entry) return;
-    entry.pod = pod;
+    entry.pod = probedPod(pod);
     for (const [key, worker] of entry.workers) {
       // As in Kubernetes, only the regular containers' liveness and startup probes stop here.
       if (worker.kind === 'readiness' || worker.isInit) continue;
@@ -105,10 +124,7 @@ export class ProbeManager implements ProbeStatusProvider {
 
   updatePodStatus(pod: Pod, status: PodStatus): void {
     const entry = this.pods.get(pod.metadata.uid ?? '');
-    if (entry) {
-      entry.pod = pod;
-      entry.status = status;
-    }
+    if (entry) entry.pod = probedPod(pod);
     for (const s of status.containerStatuses ?? []) this.fillStartedAndReady(entry, s);
     const inits = pod.spec.initContainers ?? [];
     for (const s of status.initContainerStatuses ?? []) {
@@ -119,6 +135,7 @@ export class ProbeManager implements ProbeStatusProvider {
         if (s.state?.terminated?.exitCode === 0) s.ready = true;
       }
     }
+    if (entry) entry.status = probedStatus(status);
   }
 
   result(containerId: string, kind: ProbeKind): ProbeResult | undefined {

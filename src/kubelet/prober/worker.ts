@@ -1,12 +1,28 @@
 // One worker per (pod, container, probe kind): a single timer on the probe's period, the kubelet's
 // thresholds and hold rules, and its result in the shared results cache.
 
-import type { Container, ContainerStatus, Pod, PodStatus, Probe } from '../../api/types.js';
+import type { Container, ContainerStatus, ObjectMeta, Pod, PodSpec, PodStatus, Probe } from '../../api/types.js';
 import type { Clock, Timer } from '../../util/clock.js';
 import type { EventRecorder } from '../types.js';
 import { podReference } from '../types.js';
 import type { ProbeRunner } from './probe-runner.js';
 import type { ProbeKind, ProbeResult, ProbeResults, StoredResult } from './results.js';
+
+/** What a worker reads of its pod (its manager keeps only this, not the pod object of each sync). */
+export interface ProbedPod {
+  metadata: Pick<ObjectMeta, 'name' | 'namespace' | 'uid' | 'resourceVersion' | 'deletionTimestamp'>;
+  spec: Pick<PodSpec, 'restartPolicy'>;
+}
+
+export type ProbedContainerStatus = Pick<ContainerStatus, 'name' | 'containerID' | 'state' | 'started'>;
+
+/** What a worker reads of its pod's latest generated status. */
+export interface ProbedStatus {
+  phase?: PodStatus['phase'];
+  podIP?: string;
+  containerStatuses?: ProbedContainerStatus[];
+  initContainerStatuses?: ProbedContainerStatus[];
+}
 
 /** What a worker needs from its manager. */
 export interface WorkerContext {
@@ -17,11 +33,11 @@ export interface WorkerContext {
   /** When the node agent started (jitter of first probes right after a start). */
   startedAt: number;
   random(): number;
-  latestPod(podUid: string): Pod | undefined;
-  latestStatus(podUid: string): PodStatus | undefined;
+  latestPod(podUid: string): ProbedPod | undefined;
+  latestStatus(podUid: string): ProbedStatus | undefined;
   podIP(podUid: string): string | undefined;
   /** An applied result changed. */
-  changed(pod: Pod, kind: ProbeKind, containerName: string): void;
+  changed(pod: ProbedPod, kind: ProbeKind, containerName: string): void;
   /** The worker stopped by itself. */
   exited(worker: ProbeWorker): void;
 }
@@ -136,13 +152,20 @@ export class ProbeWorker {
     }, due - now);
   }
 
-  private setResult(pod: Pod, result: StoredResult, notify: boolean): void {
+  private setResult(pod: ProbedPod, result: StoredResult, notify: boolean): void {
     if (this.ctx.results.set(this.kind, this.containerId, result) && notify) {
       if (this.kind !== 'liveness' || result === 'failure') this.ctx.changed(pod, this.kind, this.container.name);
     }
   }
 
-  private findStatus(status: PodStatus): ContainerStatus | undefined {
+  /** A Warning event on the container (its reference built only then: most probes succeed quietly). */
+  private warn(pod: ProbedPod, reason: string, message: string): void {
+    // podReference reads only the metadata a ProbedPod keeps.
+    const ref = podReference(pod as Pod, `${this.isInit ? 'spec.initContainers' : 'spec.containers'}{${this.container.name}}`);
+    this.ctx.recorder.event(ref, 'Warning', reason, message);
+  }
+
+  private findStatus(status: ProbedStatus): ProbedContainerStatus | undefined {
     const list = this.isInit ? status.initContainerStatuses : status.containerStatuses;
     return list?.find((s) => s.name === this.container.name);
   }
@@ -188,19 +211,18 @@ export class ProbeWorker {
       podIP: this.ctx.podIP(this.podUid) ?? status.podIP,
     });
     if (this.stopped) return false;
-    const ref = podReference(pod, `${this.isInit ? 'spec.initContainers' : 'spec.containers'}{${this.container.name}}`);
     const title = TITLE[this.kind];
     if (attempt.error) {
-      this.ctx.recorder.event(ref, 'Warning', 'Unhealthy', `${title} probe errored and resulted in ${attempt.outcome} state: ${attempt.error.message}`);
+      this.warn(pod, 'Unhealthy', `${title} probe errored and resulted in ${attempt.outcome} state: ${attempt.error.message}`);
       return true;
     }
     let result: ProbeResult = 'failure';
     if (attempt.outcome === 'success') result = 'success';
     else if (attempt.outcome === 'warning') {
-      this.ctx.recorder.event(ref, 'Warning', 'ProbeWarning', `${title} probe warning: ${attempt.output}`);
+      this.warn(pod, 'ProbeWarning', `${title} probe warning: ${attempt.output}`);
       result = 'success';
     } else if (attempt.outcome === 'failure') {
-      this.ctx.recorder.event(ref, 'Warning', 'Unhealthy', `${title} probe failed: ${attempt.output}`);
+      this.warn(pod, 'Unhealthy', `${title} probe failed: ${attempt.output}`);
     }
 
     if (this.lastResult === result) this.resultRun++;

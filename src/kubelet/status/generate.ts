@@ -53,7 +53,10 @@ export function sortPodIPs(ips: readonly string[], hostIPs: readonly string[]): 
 
 function sandboxIPs(input: GeneratePodStatusInput): string[] {
   const newest = input.snapshot.sandboxes[0];
-  if (!newest || newest.state !== 'READY' || !newest.ip) return [];
+  if (!newest || newest.state !== 'READY') return [];
+  // A runtime that gave the pod no network of its own (no root, or no pod network) runs it on the node's.
+  if (newest.hostNetwork) return input.hostIPs.slice(0, 2);
+  if (!newest.ip) return [];
   return sortPodIPs([newest.ip, ...newest.additionalIps], input.hostIPs);
 }
 

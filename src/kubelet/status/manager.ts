@@ -37,6 +37,8 @@ interface Entry {
   apiVersion: number;
   /** terminatePod was called: nothing of the pod runs any more. */
   finished: boolean;
+  /** resourceVersion of the pod as this manager's last status write stored it. */
+  writtenResourceVersion?: string;
 }
 
 function resourceVersionOf(pod: Pod): number {
@@ -80,6 +82,19 @@ export class StatusManager {
     this.timer?.cancel();
     this.timer = undefined;
     await this.batch;
+  }
+
+  /**
+   * The pod object is the one this manager's last status write stored (the watch echoing that write).
+   * Then the manager keeps that object in place of its own copy of the write's answer (the same
+   * stored revision): one copy of each pod in the agent, not two.
+   */
+  isOwnWrite(pod: Pod): boolean {
+    const rv = pod.metadata.resourceVersion;
+    const entry = this.entries.get(pod.metadata.uid ?? '');
+    if (rv === undefined || entry?.writtenResourceVersion !== rv) return false;
+    if (entry.pod.metadata.resourceVersion === rv) entry.pod = pod;
+    return true;
   }
 
   getCachedStatus(podUid: string): PodStatus | undefined {
@@ -199,6 +214,7 @@ export class StatusManager {
           return;
         }
         entry.pod = newer(entry.pod, stored);
+        entry.writtenResourceVersion = stored.metadata.resourceVersion;
       }
       entry.apiVersion = Math.max(entry.apiVersion, version);
       if (this.canBeDeleted(entry)) {

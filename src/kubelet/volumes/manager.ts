@@ -2,12 +2,15 @@
 // checks, and configMap / secret / downwardAPI / projected contents written atomically with their
 // file modes. Errors carry the text Kubernetes puts into FailedMount events.
 
-import { mkdir, rm, stat, writeFile, chmod } from 'node:fs/promises';
+import { mkdir, stat, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { KeyToPath, Pod, Volume } from '../../api/types.js';
+import { safeRemove } from '../../util/safe-remove.js';
 import type { ConfigSource } from '../types.js';
 import { containerResourceValue, podFieldValue, type PodAddresses } from '../downward.js';
-import { writeAtomically, type VolumeFile } from './atomic-writer.js';
+import { forgetWritten, writeAtomically, type VolumeFile, type WrittenVolumes } from './atomic-writer.js';
+import { TokenCache } from './token-cache.js';
+import { realClock, type Clock } from '../../util/clock.js';
 
 export class VolumeSetupError extends Error {
   constructor(
@@ -23,6 +26,8 @@ export interface VolumeManagerOptions {
   rootDir: string;
   config: ConfigSource;
   tokenSource?(pod: Pod, audience?: string, expirationSeconds?: number): Promise<string>;
+  /** When tokens are due for refresh; the real clock when not given. */
+  clock?: Clock;
 }
 
 const DEFAULT_MODE = 0o644;
@@ -42,7 +47,12 @@ interface ProjectedSource {
 }
 
 export class VolumeManager {
-  constructor(private readonly opts: VolumeManagerOptions) {}
+  private readonly tokens: TokenCache;
+  private readonly written: WrittenVolumes = new Map();
+
+  constructor(private readonly opts: VolumeManagerOptions) {
+    this.tokens = new TokenCache(opts.clock ?? realClock);
+  }
 
   podDir(podUid: string): string {
     return join(this.opts.rootDir, 'pods', podUid);
@@ -62,14 +72,29 @@ export class VolumeManager {
     return paths;
   }
 
-  /** Removes the pod's volume contents (never hostPath data) once its containers are gone. */
+  /**
+   * Removes the pod's volume contents (never hostPath data) once its containers are gone; refused
+   * (UnsafeRemovalError) while anything is mounted beneath, as the kubelet's RemoveAllOneFilesystem.
+   */
   async tearDown(podUid: string): Promise<void> {
-    await rm(join(this.podDir(podUid), 'volumes'), { recursive: true, force: true });
+    this.tokens.forget(podUid);
+    const dir = this.removablePodDir(podUid);
+    if (dir) forgetWritten(this.written, join(dir, 'volumes'));
+    if (dir) await safeRemove(join(dir, 'volumes'));
   }
 
   /** Removes everything the node keeps for the pod. */
   async removePodDir(podUid: string): Promise<void> {
-    await rm(this.podDir(podUid), { recursive: true, force: true });
+    this.tokens.forget(podUid);
+    const dir = this.removablePodDir(podUid);
+    if (dir) forgetWritten(this.written, dir);
+    if (dir) await safeRemove(dir);
+  }
+
+  /** The pod's directory, for a recursive removal: never the pods directory itself or one outside it (a UID cannot name one). */
+  private removablePodDir(podUid: string): string | undefined {
+    if (!podUid || podUid === '.' || podUid === '..' || podUid.includes('/')) return undefined;
+    return this.podDir(podUid);
   }
 
   private volumeDir(pod: Pod, plugin: string, name: string): string {
@@ -82,20 +107,20 @@ export class VolumeManager {
       const dir = this.volumeDir(pod, 'configmap', volume.name);
       const src = volume.configMap;
       const files = await this.configMapFiles(pod, src.name ?? '', src.items, src.optional, src.defaultMode ?? DEFAULT_MODE);
-      await writeAtomically(dir, files);
+      await writeAtomically(dir, files, this.written);
       return dir;
     }
     if (volume.secret) {
       const dir = this.volumeDir(pod, 'secret', volume.name);
       const src = volume.secret;
       const files = await this.secretFiles(pod, src.secretName ?? '', src.items, src.optional, src.defaultMode ?? DEFAULT_MODE);
-      await writeAtomically(dir, files);
+      await writeAtomically(dir, files, this.written);
       return dir;
     }
     if (volume.downwardAPI) {
       const dir = this.volumeDir(pod, 'downward-api', volume.name);
       const items = (volume.downwardAPI.items ?? []) as DownwardItem[];
-      await writeAtomically(dir, this.downwardFiles(pod, items, volume.downwardAPI.defaultMode ?? DEFAULT_MODE, addresses));
+      await writeAtomically(dir, this.downwardFiles(pod, items, volume.downwardAPI.defaultMode ?? DEFAULT_MODE, addresses), this.written);
       return dir;
     }
     if (volume.projected) {
@@ -113,13 +138,14 @@ export class VolumeManager {
           for (const [k, v] of this.downwardFiles(pod, source.downwardAPI.items ?? [], mode, addresses)) files.set(k, v);
         } else if (source.serviceAccountToken) {
           const s = source.serviceAccountToken;
-          const token = this.opts.tokenSource
-            ? await this.opts.tokenSource(pod, s.audience, s.expirationSeconds)
+          const tokenSource = this.opts.tokenSource;
+          const token = tokenSource
+            ? await this.tokens.get(pod.metadata.uid ?? '', pod.spec.serviceAccountName || 'default', s.audience, s.expirationSeconds, () => tokenSource(pod, s.audience, s.expirationSeconds))
             : `k8ts-placeholder-token:${pod.metadata.namespace}:${pod.spec.serviceAccountName ?? 'default'}`;
           files.set(s.path, { content: Buffer.from(token), mode });
         }
       }
-      await writeAtomically(dir, files);
+      await writeAtomically(dir, files, this.written);
       return dir;
     }
     if (volume.persistentVolumeClaim) {

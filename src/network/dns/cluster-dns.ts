@@ -1,7 +1,8 @@
-// Cluster DNS: the DNS server fed by informers on Services, EndpointSlices and Pods. Each object's
-// change replaces its records in the index; queries never reach the API. When asked, it also
-// publishes itself as the `kube-dns` Service of kube-system (a requested ClusterIP, endpoints at
-// its own address) so that pods' resolv.conf names a Service IP as in Kubernetes.
+// Cluster DNS: the DNS server fed by informers on Services, EndpointSlices and (unless pod names
+// are answered unverified) Pods. Each object's change replaces its records in the index; queries
+// never reach the API. When given a node name, it publishes itself as that node's endpoint of the
+// `kube-dns` Service (publish.ts) and withdraws on stop, so that pods' resolv.conf names the
+// Service IP as in Kubernetes and their queries stay on their node.
 
 import type { Pod } from '../../api/types.js';
 import { ApiClient } from '../../client/client.js';
@@ -14,7 +15,7 @@ import { podRecords, serviceRecords, zoneRecords, type SliceView } from './recor
 import { Resolver } from './resolver.js';
 import { Forwarder, hostUpstreams, type Upstream } from './forwarder.js';
 import { DnsServer } from './server.js';
-import { publishDnsService } from './publish.js';
+import { dnsServiceIP, ensureDnsService, publishNodeDns, withdrawNodeDns } from './publish.js';
 import type { KubeObject } from '../../api/types.js';
 
 const SERVICES = ApiClient.resourceOf('v1', 'Service');
@@ -30,8 +31,13 @@ export interface ClusterDnsOptions {
   /** Default: the nameservers of the host's /etc/resolv.conf (never this server itself). */
   upstreams?: Upstream[];
   forwardTimeoutMs?: number;
-  /** Publish the kube-dns Service in kube-system with this ClusterIP. */
-  serviceIP?: string;
+  /**
+   * Publish this server as the node's endpoint of the kube-dns Service. With `serviceIP` the
+   * Service is created when missing (a client that may write Services); without, it is only read.
+   */
+  publish?: { nodeName: string; serviceIP?: string };
+  /** `insecure`: pod names answered from the name alone, without reading Pods (CoreDNS's `pods` option). */
+  pods?: 'verified' | 'insecure';
   log: Logger;
 }
 
@@ -42,10 +48,11 @@ export class ClusterDns {
   readonly domain: string;
   private readonly services: Informer<Service>;
   private readonly slices: Informer<EndpointSlice>;
-  private readonly pods: Informer<Pod>;
+  private readonly pods: Informer<Pod> | undefined;
   private readonly slicesByService = new Map<string, Map<string, EndpointSlice>>();
   private server: DnsServer | undefined;
   private boundPort = 0;
+  private published = false;
   /** The Service IP pods should use, once published. */
   serviceIP: string | undefined;
 
@@ -53,7 +60,7 @@ export class ClusterDns {
     this.domain = options.domain ?? 'cluster.local';
     this.services = new Informer<Service>(options.client, SERVICES);
     this.slices = new Informer<EndpointSlice>(options.client, SLICES);
-    this.pods = new Informer<Pod>(options.client, PODS);
+    this.pods = options.pods === 'insecure' ? undefined : new Informer<Pod>(options.client, PODS);
 
     const onService = (s: Service) => this.syncService(s.metadata.namespace!, s.metadata.name!);
     this.services.on({ add: onService, update: onService, delete: onService });
@@ -80,7 +87,7 @@ export class ClusterDns {
     });
 
     const onPod = (p: Pod) => this.zone.set(`pod/${p.metadata.namespace}/${p.metadata.name}`, podRecords(p, this.domain));
-    this.pods.on({ add: onPod, update: onPod, delete: (p) => this.zone.delete(`pod/${p.metadata.namespace}/${p.metadata.name}`) });
+    this.pods?.on({ add: onPod, update: onPod, delete: (p) => this.zone.delete(`pod/${p.metadata.namespace}/${p.metadata.name}`) });
   }
 
   get port(): number {
@@ -98,12 +105,12 @@ export class ClusterDns {
 
   async start(): Promise<void> {
     this.slices.start();
-    this.pods.start();
-    await Promise.all([this.slices.synced, this.pods.synced]);
+    this.pods?.start();
+    await Promise.all([this.slices.synced, this.pods?.synced]);
     this.services.start();
     await this.services.synced;
 
-    const resolver = new Resolver(this.zone, { domain: this.domain });
+    const resolver = new Resolver(this.zone, { domain: this.domain, insecurePods: this.options.pods === 'insecure' });
     const forwarder = new Forwarder({ upstreams: [], ...(this.options.forwardTimeoutMs ? { timeoutMs: this.options.forwardTimeoutMs } : {}) });
     this.server = new DnsServer({
       resolver,
@@ -114,15 +121,18 @@ export class ClusterDns {
     // Never forward to ourselves.
     forwarder.upstreams = (this.options.upstreams ?? hostUpstreams()).filter((u) => !(u.host === this.options.host && u.port === this.boundPort));
 
-    if (this.options.serviceIP) {
-      this.serviceIP = await publishDnsService(this.options.client, {
-        clusterIP: this.options.serviceIP,
-        address: this.options.host,
-        port: this.boundPort,
-      }).catch((err: Error) => {
-        this.options.log.warn('could not publish the kube-dns Service; pods use the server address', { error: err.message });
-        return undefined;
-      });
+    const publish = this.options.publish;
+    if (publish) {
+      try {
+        this.serviceIP = publish.serviceIP ? await ensureDnsService(this.options.client, publish.serviceIP) : await dnsServiceIP(this.options.client);
+        if (this.serviceIP) {
+          await publishNodeDns(this.options.client, { nodeName: publish.nodeName, address: this.options.host, port: this.boundPort });
+          this.published = true;
+        } else this.options.log.warn('there is no kube-dns Service; pods use the node\'s DNS server address');
+      } catch (err) {
+        this.serviceIP = undefined;
+        this.options.log.warn('could not publish this node\'s DNS server as a kube-dns endpoint; pods use its address', { error: (err as Error).message });
+      }
     }
     this.zone.set('zone', zoneRecords(this.domain, this.nameserver));
   }
@@ -130,7 +140,13 @@ export class ClusterDns {
   async stop(): Promise<void> {
     this.services.stop();
     this.slices.stop();
-    this.pods.stop();
+    this.pods?.stop();
+    if (this.published) {
+      this.published = false;
+      await withdrawNodeDns(this.options.client, this.options.publish!.nodeName).catch((err: Error) =>
+        this.options.log.warn('could not withdraw this node\'s kube-dns endpoint', { error: err.message }),
+      );
+    }
     await this.server?.close();
   }
 

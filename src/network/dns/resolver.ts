@@ -4,6 +4,7 @@
 // Reverse names the index knows are answered; everything else is for the upstream servers.
 
 import type { Answer, Packet, Question } from 'dns-packet';
+import { isIP } from 'node:net';
 import { normalizeName, type Zone, type ZoneRecord } from './zone.js';
 
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
@@ -16,6 +17,11 @@ export interface ResolverOptions {
   domain: string;
   /** TTL of the answers (CoreDNS's kubernetes plugin: 5 s). */
   ttl?: number;
+  /**
+   * Answer `<a-b-c-d>.<ns>.pod.<zone>` with the address spelled in the name, pods unseen (CoreDNS's
+   * `pods insecure`, kubeadm's default), instead of only for pods in the index (`pods verified`).
+   */
+  insecurePods?: boolean;
 }
 
 export type Resolution =
@@ -28,6 +34,7 @@ export type Resolution =
 export class Resolver {
   private readonly domain: string;
   private readonly ttl: number;
+  private readonly insecurePods: boolean;
   private readonly serial = Math.floor(Date.now() / 1000);
 
   constructor(
@@ -36,6 +43,7 @@ export class Resolver {
   ) {
     this.domain = normalizeName(options.domain);
     this.ttl = options.ttl ?? 5;
+    this.insecurePods = options.insecurePods ?? false;
   }
 
   inZone(name: string): boolean {
@@ -63,7 +71,7 @@ export class Resolver {
     let current = name;
     // Follow CNAMEs inside the zone (a few hops at most; a loop ends the chase).
     for (let hop = 0; hop < 8; hop++) {
-      const records = this.zone.lookup(current);
+      const records = this.lookup(current);
       const cname = records.find((r) => r.type === 'CNAME');
       if (cname && question.type !== 'CNAME') {
         answers.push(this.toAnswer(cname));
@@ -80,10 +88,16 @@ export class Resolver {
       if (question.type === 'SOA' && current === this.domain) {
         return { kind: 'answer', packet: this.reply(query, RCODE.NOERROR, [this.soa()]) };
       }
-      const exists = this.zone.exists(current) || current === this.domain;
+      const exists = this.zone.exists(current) || current === this.domain || records.length > 0;
       return { kind: 'answer', packet: this.reply(query, exists || answers.length ? RCODE.NOERROR : RCODE.NXDOMAIN, answers, [this.soa()]) };
     }
     return { kind: 'answer', packet: this.reply(query, RCODE.SERVFAIL, []) };
+  }
+
+  private lookup(name: string): ZoneRecord[] {
+    const records = this.zone.lookup(name);
+    if (records.length || !this.insecurePods) return records;
+    return podRecordFromName(name, this.domain);
   }
 
   /** Addresses of SRV targets, as additional records. */
@@ -138,4 +152,18 @@ function shuffled<T>(items: T[]): T[] {
     [out[i], out[j]] = [out[j]!, out[i]!];
   }
   return out;
+}
+
+/** `10-1-2-3.<ns>.pod.<zone>` → A 10.1.2.3 (`fd00--1` → AAAA fd00::1); nothing for other names. */
+export function podRecordFromName(name: string, domain: string): ZoneRecord[] {
+  const suffix = `.pod.${domain}`;
+  if (!name.endsWith(suffix)) return [];
+  const labels = name.slice(0, -suffix.length).split('.');
+  if (labels.length !== 2 || !labels[1]) return [];
+  const [dashedIp] = labels as [string];
+  const v4 = dashedIp.replace(/-/g, '.');
+  if (isIP(v4) === 4 && /^\d+(\.\d+){3}$/.test(v4)) return [{ name, type: 'A', data: v4 }];
+  const v6 = dashedIp.replace(/-/g, ':');
+  if (isIP(v6) === 6) return [{ name, type: 'AAAA', data: v6 }];
+  return [];
 }

@@ -28,10 +28,15 @@ function jumps(names: NetworkNames): Jump[] {
   ];
 }
 
-export function renderRules(names: NetworkNames, podCIDR: string, hostPorts: HostPortRule[]): string {
+/**
+ * `peerSubnets`: other nodes' pod subnets, routed to directly: pods' traffic to them keeps its
+ * source address (only traffic leaving the cluster's pods is masqueraded).
+ */
+export function renderRules(names: NetworkNames, podCIDR: string, hostPorts: HostPortRule[], peerSubnets: string[] = []): string {
   const nat = [
     `:${names.hostPortChain} - [0:0]`,
     `:${names.postroutingChain} - [0:0]`,
+    ...peerSubnets.map((peer) => `-A ${names.postroutingChain} -s ${podCIDR} -d ${peer} -j RETURN`),
     `-A ${names.postroutingChain} -s ${podCIDR} ! -d ${podCIDR} -j MASQUERADE`,
     // Host-port traffic from the node's loopback, and a pod reaching itself through a host port.
     `-A ${names.postroutingChain} -s 127.0.0.0/8 -d ${podCIDR} -j MASQUERADE`,
@@ -53,8 +58,8 @@ export function renderRules(names: NetworkNames, podCIDR: string, hostPorts: Hos
   return ['*nat', ...nat, 'COMMIT', '*filter', ...filter, 'COMMIT', ''].join('\n');
 }
 
-export async function syncRules(names: NetworkNames, podCIDR: string, hostPorts: HostPortRule[]): Promise<void> {
-  await run('iptables-restore', ['-w', '--noflush'], renderRules(names, podCIDR, hostPorts));
+export async function syncRules(names: NetworkNames, podCIDR: string, hostPorts: HostPortRule[], peerSubnets: string[] = []): Promise<void> {
+  await run('iptables-restore', ['-w', '--noflush'], renderRules(names, podCIDR, hostPorts, peerSubnets));
   for (const jump of jumps(names)) {
     const exists = await run('iptables', ['-w', '-t', jump.table, '-C', jump.chain, ...jump.rule]).then(
       () => true,

@@ -27,16 +27,40 @@ export async function deleteLink(name: string): Promise<void> {
   if (linkExists(name)) await run('ip', ['link', 'del', name]).catch(() => undefined);
 }
 
-export interface PodInterface {
+/**
+ * Removes a sandbox's veth once its network namespace ended: the kernel removes both ends with the
+ * namespace, so mostly no `ip` process is needed; one runs only when the end is still there after
+ * `graceMs` (the namespace outlived its processes, or the kernel is slow to clean up).
+ */
+export async function releaseLink(name: string, graceMs: number): Promise<void> {
+  for (let waited = 0; linkExists(name) && waited < graceMs; waited += LINK_POLL_MS) {
+    await new Promise((resolve) => setTimeout(resolve, LINK_POLL_MS));
+  }
+  await deleteLink(name);
+}
+
+const LINK_POLL_MS = 20;
+
+/** A sandbox's link to the pod network: its veth's host end on the bridge, the pod's address and gateway. */
+export interface PodLink {
   hostVeth: string;
   bridge: string;
-  /** A process holding the pod's network namespace. */
-  netnsPid: number;
   ip: string;
   prefixLength: number;
   gateway: string;
 }
 
+export interface PodInterface extends PodLink {
+  /** A process holding the pod's network namespace. */
+  netnsPid: number;
+}
+
+/** The link as the options of the native helper's `pause`, which connects the namespace it creates. */
+export function linkOptions(link: PodLink): string[] {
+  return [`--host-veth=${link.hostVeth}`, `--bridge=${link.bridge}`, `--address=${link.ip}/${link.prefixLength}`, `--gateway=${link.gateway}`];
+}
+
+/** Without the native helper (whose `pause` connects the sandbox itself): two runs of `ip`, one in the namespace. */
 export async function connectPod(pod: PodInterface): Promise<void> {
   if (!linkExists(pod.hostVeth)) {
     await run('ip', ['-batch', '-'], [

@@ -16,14 +16,27 @@ export interface Jump {
 export interface JumpOptions {
   /** Only traffic arriving on this interface (the node's pod bridge) is dispatched from PREROUTING. */
   podInterface?: string;
+  /**
+   * Without a pod interface: the pods' subnets are learned, and PREROUTING sends what comes from
+   * them (whatever the interface) through the `fromPods` chain, which each sync rewrites.
+   */
+  podSubnets?: string[];
 }
 
 export function jumps(c: ProxyChains, options: JumpOptions): Jump[] {
   const fromPods = options.podInterface ? ['-i', options.podInterface] : [];
   const comment = (text: string) => ['-m', 'comment', '--comment', `"${text}"`];
   const fresh = ['-m', 'conntrack', '--ctstate', 'NEW'];
+  const learned = !options.podInterface && options.podSubnets !== undefined;
   return [
-    { table: 'nat', chain: 'PREROUTING', target: c.services, matches: [...fromPods, ...comment('k8ts service portals')] },
+    learned
+      ? { table: 'nat', chain: 'PREROUTING', target: c.fromPods, matches: comment('k8ts service portals for pods') }
+      : { table: 'nat', chain: 'PREROUTING', target: c.services, matches: [...fromPods, ...comment('k8ts service portals')] },
+    ...(learned ? [{ table: 'nat' as const, chain: 'PREROUTING', target: c.nodePorts, matches: ['-m', 'addrtype', '--dst-type', 'LOCAL', ...comment('k8ts node ports')] }] : []),
+    // NodePorts answer on every interface: connections from other hosts arrive on the node's own link.
+    ...(options.podInterface
+      ? [{ table: 'nat' as const, chain: 'PREROUTING', target: c.nodePorts, matches: ['!', '-i', options.podInterface, '-m', 'addrtype', '--dst-type', 'LOCAL', ...comment('k8ts node ports from other hosts')] }]
+      : []),
     { table: 'nat', chain: 'OUTPUT', target: c.services, matches: comment('k8ts service portals') },
     { table: 'nat', chain: 'POSTROUTING', target: c.postrouting, matches: comment('k8ts postrouting rules') },
     { table: 'filter', chain: 'OUTPUT', target: c.rejectServices, matches: [...fresh, ...comment('k8ts services without endpoints')] },
@@ -64,8 +77,9 @@ export async function readHostState(c: ProxyChains): Promise<HostState> {
   return state;
 }
 
-function ownedBy(c: ProxyChains, name: string): boolean {
-  const base = [c.services, c.nodePorts, c.markMasquerade, c.postrouting, c.rejectServices, c.rejectNodePorts, c.forward];
+/** Whether the chain is one of the proxy's, by name. */
+export function ownedBy(c: ProxyChains, name: string): boolean {
+  const base = [c.services, c.fromPods, c.nodePorts, c.markMasquerade, c.markExternal, c.postrouting, c.rejectServices, c.rejectNodePorts, c.forward];
   return base.includes(name) || name.startsWith(c.servicePrefix) || name.startsWith(c.endpointPrefix);
 }
 

@@ -11,10 +11,14 @@ function hash(text: string, length: number): string {
 export interface ProxyChains {
   /** nat: ClusterIP dispatch (from PREROUTING and OUTPUT). */
   services: string;
+  /** nat: from PREROUTING on a learned pod network, sends the pods' subnets' traffic to `services`. */
+  fromPods: string;
   /** nat: NodePort dispatch, the tail of `services` for local destinations. */
   nodePorts: string;
   /** nat: marks a packet for masquerading. */
   markMasquerade: string;
+  /** nat: marks a packet for masquerading unless it comes from one of several pod subnets. */
+  markExternal: string;
   /** nat: masquerades marked packets (from POSTROUTING). */
   postrouting: string;
   /** filter: rejects ClusterIP traffic of Services without endpoints (OUTPUT, FORWARD). */
@@ -32,8 +36,10 @@ export function proxyChains(clusterId: string): ProxyChains {
   const h = hash(`proxy/${clusterId}`, 6);
   return {
     services: `K8TS-SVC-${h}`,
+    fromPods: `K8TS-POD-${h}`,
     nodePorts: `K8TS-NP-${h}`,
     markMasquerade: `K8TS-MQM-${h}`,
+    markExternal: `K8TS-MQX-${h}`,
     postrouting: `K8TS-PST-${h}`,
     rejectServices: `K8TS-SVR-${h}`,
     rejectNodePorts: `K8TS-NPR-${h}`,

@@ -8,6 +8,7 @@ import type { Service } from '../../controllers/services.js';
 
 export interface SliceEndpoint {
   addresses: string[];
+  nodeName?: string | null;
   conditions?: { ready?: boolean | null; serving?: boolean | null; terminating?: boolean | null };
 }
 
@@ -32,9 +33,17 @@ export interface ServicePortPlan {
   /** ClientIP session affinity: a client keeps its endpoint for this long after its last packet. */
   affinitySeconds?: number;
   endpoints: Endpoint[];
+  /** internalTrafficPolicy Local: ClusterIP traffic only to `localEndpoints`. */
+  internalLocal?: boolean;
+  /** externalTrafficPolicy Local: NodePort traffic from elsewhere only to `localEndpoints`, unmasqueraded. */
+  externalLocal?: boolean;
+  /** With either policy Local: the endpoints on this node (chosen as `endpoints` are). */
+  localEndpoints?: Endpoint[];
 }
 
 export interface PlanExtras {
+  /** This node's name: endpoints on it are local (traffic policies). */
+  nodeName?: string;
   /** Endpoints for a Service port that has none in its slices (the loopback API server). */
   fallback?(service: Service, portName: string): Endpoint[] | undefined;
 }
@@ -51,6 +60,12 @@ export function planService(service: Service, slices: EndpointSliceLike[], extra
     let endpoints = endpointsFor(slices, name, protocol);
     if (endpoints.length === 0) endpoints = extras.fallback?.(service, name) ?? [];
     const nodePort = (spec.type === 'NodePort' || spec.type === 'LoadBalancer') && sp.nodePort ? sp.nodePort : undefined;
+    const internalLocal = spec.internalTrafficPolicy === 'Local';
+    const externalLocal = spec.externalTrafficPolicy === 'Local' && nodePort !== undefined;
+    const policies =
+      internalLocal || externalLocal
+        ? { ...(internalLocal ? { internalLocal } : {}), ...(externalLocal ? { externalLocal } : {}), localEndpoints: extras.nodeName ? endpointsFor(slices, name, protocol, extras.nodeName) : [] }
+        : {};
     const affinitySeconds = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined;
     out.push({
       key: `${service.metadata.namespace}/${service.metadata.name}:${name}/${protocol}`,
@@ -60,12 +75,13 @@ export function planService(service: Service, slices: EndpointSliceLike[], extra
       ...(nodePort ? { nodePort } : {}),
       ...(affinitySeconds ? { affinitySeconds } : {}),
       endpoints,
+      ...policies,
     });
   }
   return out;
 }
 
-function endpointsFor(slices: EndpointSliceLike[], portName: string, protocol: string): Endpoint[] {
+function endpointsFor(slices: EndpointSliceLike[], portName: string, protocol: string, onNode?: string): Endpoint[] {
   const ready = new Map<string, Endpoint>();
   const servingTerminating = new Map<string, Endpoint>();
   for (const slice of slices) {
@@ -74,7 +90,7 @@ function endpointsFor(slices: EndpointSliceLike[], portName: string, protocol: s
     if (!port?.port) continue;
     for (const ep of slice.endpoints ?? []) {
       const ip = ep.addresses[0];
-      if (!ip) continue;
+      if (!ip || (onNode !== undefined && ep.nodeName !== onNode)) continue;
       const isReady = ep.conditions?.ready ?? true;
       const serving = ep.conditions?.serving ?? isReady;
       const terminating = ep.conditions?.terminating ?? false;

@@ -27,8 +27,18 @@ export interface ServiceProxyOptions {
   clusterId: string;
   /** The cluster's pod range: traffic from elsewhere to a ClusterIP is masqueraded. */
   podCIDR?: string;
-  /** The node's pod bridge: PREROUTING dispatches only pods' traffic (clusters sharing a host stay apart). */
+  /**
+   * The pods' subnets as far as known, on a network k8ts did not set up (a runtime's own CNI):
+   * traffic from outside them to a ClusterIP is masqueraded. setPodSubnets() updates them.
+   */
+  podSubnets?: string[];
+  /**
+   * The node's pod bridge: PREROUTING dispatches only pods' traffic (clusters sharing a host stay
+   * apart). Absent: ClusterIP traffic is dispatched whatever interface it arrives on.
+   */
   podInterface?: string;
+  /** This node's name: its endpoints serve Services with a traffic policy of Local. */
+  nodeName?: string;
   /** An API server on loopback only: the `kubernetes` Service reaches it at 127.0.0.1:port. */
   loopbackApiServer?: { port: number };
   log: Logger;
@@ -51,9 +61,12 @@ export class ServiceProxy {
   private recheckTimer: NodeJS.Timeout | undefined;
   /** Completed syncs (for diagnostics and tests). */
   syncCount = 0;
+  private podSubnets: string[] | undefined;
+  private started = false;
 
   constructor(private readonly options: ServiceProxyOptions) {
     this.chains = proxyChains(options.clusterId);
+    this.podSubnets = options.podSubnets ? [...options.podSubnets] : undefined;
     this.services = new Informer<Service>(options.client, SERVICES);
     this.slices = new Informer<EndpointSliceLike>(options.client, SLICES);
     const onService = (s: Service) => this.replan(s.metadata.namespace!, s.metadata.name!);
@@ -84,6 +97,7 @@ export class ServiceProxy {
     await this.slices.synced;
     this.services.start();
     await this.services.synced;
+    this.started = true;
     await this.syncNow();
     this.recheckTimer = setInterval(() => {
       this.recheck = true;
@@ -106,6 +120,17 @@ export class ServiceProxy {
     if (!options.keepRules) await removeAll(this.chains);
   }
 
+  /** New pod subnets (see podSubnets); resolves once the rules that use them are in place. */
+  async setPodSubnets(cidrs: string[]): Promise<void> {
+    if (this.podSubnets && cidrs.length === this.podSubnets.length && cidrs.every((c, i) => c === this.podSubnets![i])) return;
+    this.podSubnets = [...cidrs];
+    // Before start() the first sync renders them; after stop() nothing is rendered.
+    if (this.stopped || !this.started) return;
+    // A sync already under way rendered the old subnets: wait for it, then sync again.
+    await this.syncing?.catch(() => undefined);
+    await this.syncNow();
+  }
+
   /** The current plan (for diagnostics and tests). */
   plan(): ServicePortPlan[] {
     return [...this.plans.values()].flat();
@@ -115,7 +140,7 @@ export class ServiceProxy {
     const key = `${namespace}/${name}`;
     const service = this.services.get(namespace, name);
     if (!service) this.plans.delete(key);
-    else this.plans.set(key, planService(service, [...(this.slicesByService.get(key)?.values() ?? [])], { fallback: (s, port) => this.fallback(s, port) }));
+    else this.plans.set(key, planService(service, [...(this.slicesByService.get(key)?.values() ?? [])], { fallback: (s, port) => this.fallback(s, port), ...(this.options.nodeName ? { nodeName: this.options.nodeName } : {}) }));
     this.schedule(COALESCE_MS);
   }
 
@@ -154,7 +179,7 @@ export class ServiceProxy {
           extra = missingJumps(host, jumps(this.chains, this.options));
         }
         const rendered = renderRules(this.chains, this.plan(), this.previousChains, {
-          ...(this.options.podCIDR ? { podCIDR: this.options.podCIDR } : {}),
+          ...(this.podSubnets ? { podCIDRs: this.podSubnets } : this.options.podCIDR ? { podCIDR: this.options.podCIDR } : {}),
           ...(extra ? { extra } : {}),
         });
         await restore(rendered.text);

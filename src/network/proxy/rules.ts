@@ -7,6 +7,12 @@
 //                   then one rule per endpoint, `statistic random` with probability 1/(n-i) → KE-…
 //        KE-…       -s <endpoint> → MARK-MASQ (hairpin); [remember the client;] DNAT <ip:port>
 //        POSTROUTING chain: marked → clear the mark, MASQUERADE
+//        a learned pod network (several subnets, no bridge of ours): PODS -s <subnet> → SERVICES from
+//                   PREROUTING, and `not from a pod subnet` is a chain MQX returning for each subnet
+//        traffic policy Local: a second KS-… chain over this node's endpoints only; ClusterIP traffic
+//                   (internalTrafficPolicy) goes there, NodePort traffic from other hosts
+//                   (externalTrafficPolicy) too, unmasqueraded, while pods and the node itself use
+//                   every endpoint; with no local endpoint such traffic is dropped (filter)
 //   filter          ClusterIP / NodePort of a Service without endpoints → REJECT (the client learns at
 //                   once instead of timing out); FORWARD accepts marked and established traffic.
 //
@@ -22,6 +28,8 @@ export const MASQUERADE_MARK = '0x4000';
 export interface RenderOptions {
   /** Traffic from outside this range to a ClusterIP is masqueraded (absent: all of it). */
   podCIDR?: string;
+  /** Instead of podCIDR, several pod subnets (a network learned from the runtime; empty: none known yet). */
+  podCIDRs?: string[];
   /** Lines appended to each table's transaction (the jumps the host lacks). */
   extra?: { nat?: string[]; filter?: string[] };
 }
@@ -34,12 +42,17 @@ export interface RenderedRules {
 
 export function renderRules(chains: ProxyChains, plans: ServicePortPlan[], stale: Iterable<string>, options: RenderOptions = {}): RenderedRules {
   const c = chains;
-  const natChains = [c.services, c.nodePorts, c.markMasquerade, c.postrouting];
+  const sources = options.podCIDRs ?? (options.podCIDR ? [options.podCIDR] : []);
+  // One pod subnet: `! -s` in the rule itself; several: a chain that returns for each of them.
+  const markExternal = sources.length === 1 ? ` ! -s ${sources[0]} -j ${c.markMasquerade}` : sources.length > 1 ? ` -j ${c.markExternal}` : ` -j ${c.markMasquerade}`;
+  const natChains = [c.services, ...(options.podCIDRs ? [c.fromPods] : []), c.nodePorts, c.markMasquerade, ...(sources.length > 1 ? [c.markExternal] : []), c.postrouting];
   const nat: string[] = [
     `-A ${c.markMasquerade} -j MARK --or-mark ${MASQUERADE_MARK}`,
     `-A ${c.postrouting} -m mark ! --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j RETURN`,
     `-A ${c.postrouting} -j MARK --xor-mark ${MASQUERADE_MARK}`,
     `-A ${c.postrouting} -m comment --comment "service traffic requiring SNAT" -j MASQUERADE`,
+    ...(sources.length > 1 ? [...sources.map((cidr) => `-A ${c.markExternal} -s ${cidr} -j RETURN`), `-A ${c.markExternal} -j ${c.markMasquerade}`] : []),
+    ...(options.podCIDRs ?? []).map((cidr) => `-A ${c.fromPods} -s ${cidr} -j ${c.services}`),
   ];
   const filter: string[] = [
     `-A ${c.forward} -m mark --mark ${MASQUERADE_MARK}/${MASQUERADE_MARK} -j ACCEPT`,
@@ -61,30 +74,53 @@ export function renderRules(chains: ProxyChains, plans: ServicePortPlan[], stale
     }
     const svcChain = servicePortChain(c, plan.key);
     owned.add(svcChain);
+    const local = plan.internalLocal || plan.externalLocal ? (plan.localEndpoints ?? []) : [];
+    const localChain = local.length ? servicePortChain(c, `${plan.key}/local`) : undefined;
+    if (localChain) owned.add(localChain);
+    const noLocal = `-m comment --comment ${quote(`${plan.key} has no local endpoints`)}`;
     for (const ip of plan.clusterIPs) {
       const dst = `-d ${ip}/32 ${match} --dport ${plan.port}`;
-      nat.push(`-A ${c.services} ${comment} ${dst}${options.podCIDR ? ` ! -s ${options.podCIDR}` : ''} -j ${c.markMasquerade}`);
-      nat.push(`-A ${c.services} ${comment} ${dst} -j ${svcChain}`);
+      nat.push(`-A ${c.services} ${comment} ${dst}${markExternal}`);
+      if (!plan.internalLocal) nat.push(`-A ${c.services} ${comment} ${dst} -j ${svcChain}`);
+      else if (localChain) nat.push(`-A ${c.services} ${comment} ${dst} -j ${localChain}`);
+      else filter.push(`-A ${c.rejectServices} ${noLocal} ${dst} -j DROP`);
     }
-    if (plan.nodePort) {
+    if (plan.nodePort && plan.externalLocal) {
+      // Pods and the node itself use every endpoint (the node masqueraded); traffic from elsewhere
+      // keeps its source and goes to this node's endpoints only, or nowhere.
+      const np = `${match} --dport ${plan.nodePort}`;
+      for (const cidr of sources) nat.push(`-A ${c.nodePorts} ${comment} ${np} -s ${cidr} -j ${svcChain}`);
+      nat.push(`-A ${c.nodePorts} ${comment} ${np} -m addrtype --src-type LOCAL -j ${c.markMasquerade}`);
+      nat.push(`-A ${c.nodePorts} ${comment} ${np} -m addrtype --src-type LOCAL -j ${svcChain}`);
+      if (localChain) nat.push(`-A ${c.nodePorts} ${comment} ${np} -j ${localChain}`);
+      else filter.push(`-A ${c.rejectNodePorts} ${noLocal} -m addrtype --dst-type LOCAL ${np} -j DROP`);
+    } else if (plan.nodePort) {
       nat.push(`-A ${c.nodePorts} ${comment} ${match} --dport ${plan.nodePort} -j ${c.markMasquerade}`);
       nat.push(`-A ${c.nodePorts} ${comment} ${match} --dport ${plan.nodePort} -j ${svcChain}`);
     }
-    const n = plan.endpoints.length;
-    const targets = plan.endpoints.map((ep) => ({ ep, target: `${ep.ip}:${ep.port}`, chain: endpointChain(c, plan.key, `${ep.ip}:${ep.port}`) }));
-    if (plan.affinitySeconds) {
-      for (const { chain } of targets) {
-        nat.push(`-A ${svcChain} ${comment} -m recent --name ${chain} --mask 255.255.255.255 --rsource --rcheck --seconds ${plan.affinitySeconds} --reap -j ${chain}`);
-      }
-    }
+    const chainOf = (ep: { ip: string; port: number }) => endpointChain(c, plan.key, `${ep.ip}:${ep.port}`);
     const remember = (chain: string) => (plan.affinitySeconds ? ` -m recent --name ${chain} --mask 255.255.255.255 --rsource --set` : '');
-    targets.forEach(({ ep, target, chain }, i) => {
+    const dispatch = (chain: string, endpoints: { ip: string; port: number }[]) => {
+      if (plan.affinitySeconds) {
+        for (const ep of endpoints) {
+          const target = chainOf(ep);
+          nat.push(`-A ${chain} ${comment} -m recent --name ${target} --mask 255.255.255.255 --rsource --rcheck --seconds ${plan.affinitySeconds} --reap -j ${target}`);
+        }
+      }
+      endpoints.forEach((ep, i) => {
+        const pick = i < endpoints.length - 1 ? ` -m statistic --mode random --probability ${probability(endpoints.length - i)}` : '';
+        nat.push(`-A ${chain} ${comment}${pick} -j ${chainOf(ep)}`);
+      });
+    };
+    dispatch(svcChain, plan.endpoints);
+    if (localChain) dispatch(localChain, local);
+    const all = new Map([...plan.endpoints, ...local].map((ep) => [`${ep.ip}:${ep.port}`, ep]));
+    for (const [target, ep] of all) {
+      const chain = chainOf(ep);
       owned.add(chain);
-      const pick = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-      nat.push(`-A ${svcChain} ${comment}${pick} -j ${chain}`);
       nat.push(`-A ${chain} ${comment} -s ${ep.ip}/32 -j ${c.markMasquerade}`);
       nat.push(`-A ${chain} ${comment}${remember(chain)} ${match} -j DNAT --to-destination ${target}`);
-    });
+    }
   }
   // NodePorts come last: a ClusterIP that is also a local address must match as a ClusterIP.
   nat.push(`-A ${c.services} -m comment --comment "node ports" -m addrtype --dst-type LOCAL -j ${c.nodePorts}`);

@@ -15,12 +15,18 @@ import {
   type ExecResult,
   type ImageInfo,
   type PodSandboxConfig,
+  type PodSandboxFilter,
+  type PullAuth,
   type PodSandboxStatus,
   type Runtime,
+  type RuntimeCondition,
   type RuntimeContainer,
+  type RuntimeContainerEvent,
   type RuntimeVersion,
   type StreamOptions,
+  labelsMatch,
 } from '../types.js';
+import { normalizeImageName } from '../../images/reference.js';
 import {
   matchesContainer,
   matchesExec,
@@ -41,6 +47,19 @@ export interface FakeRuntimeOptions {
   writeLogs?: boolean;
   /** Give sandboxes their own (simulated) network and pod IP (default true); else they share the host's. */
   podNetwork?: boolean;
+  /** Size of the simulated image filesystem (default 100 GiB); images count against it. */
+  imageFsCapacityBytes?: number;
+  /** Offer subscribeContainerEvents, as a CRI runtime serving GetContainerEvents does (default false: relist only). */
+  containerEvents?: boolean;
+}
+
+/** Images are known by their normalized name (`busybox` is `docker.io/library/busybox:latest`), as containerd knows them. */
+function imageKey(image: string): string {
+  try {
+    return normalizeImageName(image);
+  } catch {
+    return image;
+  }
 }
 
 export interface RuntimeCall {
@@ -76,17 +95,47 @@ export class FakeRuntime implements Runtime {
   private readonly behaviours: { matcher: ContainerMatcher; source: BehaviourSource }[] = [];
   private readonly execs: { matcher: ExecMatcher; source: ExecSource }[] = [];
   private readonly pullFailures = new Map<string, string>();
+  private readonly pullAuths: { image: string; auth?: PullAuth }[] = [];
+  private readonly pullSizes = new Map<string, number>();
+  private readonly requiredAuth = new Map<string, { username: string; password: string }>();
+  private imageFsOtherBytes = 0;
   private readonly portHandlers = new Map<number, (socket: Duplex) => void>();
   private readonly instancesByName = new Map<string, number>();
   private seq = 0;
   private nextIp = 2;
   private closed = false;
+  private conditions: RuntimeCondition[] | Error = [
+    { type: 'RuntimeReady', status: true, reason: '', message: '' },
+    { type: 'NetworkReady', status: true, reason: '', message: '' },
+  ];
   private readonly origin: number;
+  private readonly eventListeners = new Set<(event: RuntimeContainerEvent) => void>();
+  private eventsPaused = false;
+
+  /** Present only with the `containerEvents` option: a runtime without it is relisted only. */
+  readonly subscribeContainerEvents?: (listener: (event: RuntimeContainerEvent) => void) => () => void;
 
   constructor(private readonly opts: FakeRuntimeOptions) {
     this.clock = opts.clock;
     this.origin = opts.clock.now();
     for (const image of opts.images ?? []) this.addImage(image);
+    if (opts.containerEvents) {
+      this.subscribeContainerEvents = (listener) => {
+        this.eventListeners.add(listener);
+        return () => this.eventListeners.delete(listener);
+      };
+    }
+  }
+
+  /** While paused, container events are lost (as over a broken stream); the relist still sees the changes. */
+  pauseContainerEvents(paused: boolean): this {
+    this.eventsPaused = paused;
+    return this;
+  }
+
+  /** How many subscribers container events have now. */
+  get containerEventSubscribers(): number {
+    return this.eventListeners.size;
   }
 
   // ---- scripting ----------------------------------------------------------------------------------
@@ -105,9 +154,39 @@ export class FakeRuntime implements Runtime {
 
   /** Pulls of `image` fail with `message` until cleared with `undefined`. */
   failPull(image: string, message: string | undefined): this {
-    if (message === undefined) this.pullFailures.delete(image);
-    else this.pullFailures.set(image, message);
+    if (message === undefined) this.pullFailures.delete(imageKey(image));
+    else this.pullFailures.set(imageKey(image), message);
     return this;
+  }
+
+  /** Pulls of `image` need this account (others fail as a registry's 401 does). */
+  requirePullAuth(image: string, account: { username: string; password: string }): this {
+    this.requiredAuth.set(imageKey(image), account);
+    return this;
+  }
+
+  /** The credentials each pull came with, in order. */
+  pulls(): { image: string; auth?: PullAuth }[] {
+    return this.pullAuths.map((p) => ({ ...p }));
+  }
+
+  /** Size a pulled image will have (default 1 MiB). */
+  setPullSize(image: string, size: number): this {
+    this.pullSizes.set(imageKey(image), size);
+    return this;
+  }
+
+  /** Bytes of the image filesystem used by other things than images. */
+  setImageFsOtherUsage(bytes: number): this {
+    this.imageFsOtherBytes = bytes;
+    return this;
+  }
+
+  /** Capacity and free space of the simulated image filesystem. */
+  async imageFsStats(): Promise<{ capacityBytes: number; availableBytes: number }> {
+    const capacityBytes = this.opts.imageFsCapacityBytes ?? 100 * 1024 ** 3;
+    const used = [...this.images.values()].reduce((n, i) => n + i.size, 0) + this.imageFsOtherBytes;
+    return { capacityBytes, availableBytes: Math.max(0, capacityBytes - used) };
   }
 
   /** Port-forward connections to `port` are handed to `handler` (the far end of the stream). */
@@ -116,10 +195,15 @@ export class FakeRuntime implements Runtime {
     return this;
   }
 
-  addImage(image: string): this {
-    const id = `sha256:${hash(image)}`;
-    this.images.set(image, { id, repoTags: [image], repoDigests: [], size: 1024 * 1024 });
+  addImage(image: string, size = this.pullSizes.get(imageKey(image)) ?? 1024 * 1024): this {
+    const key = imageKey(image);
+    const id = `sha256:${hash(key)}`;
+    this.images.set(key, { id, repoTags: [key], repoDigests: [], size });
     return this;
+  }
+
+  private findImage(image: string): ImageInfo | undefined {
+    return this.images.get(imageKey(image)) ?? [...this.images.values()].find((i) => i.id === image);
   }
 
   /** Makes a running container exit now, as if its process ended by itself. */
@@ -146,6 +230,16 @@ export class FakeRuntime implements Runtime {
 
   async version(): Promise<RuntimeVersion> {
     return { runtimeName: 'fake', runtimeVersion: '0.1.0', runtimeApiVersion: 'v1' };
+  }
+
+  async status(): Promise<RuntimeCondition[]> {
+    if (this.conditions instanceof Error) throw this.conditions;
+    return this.conditions.map((c) => ({ ...c }));
+  }
+
+  /** What `status` answers from now on: these conditions, or (an error) that the runtime is unreachable. */
+  setStatus(conditions: RuntimeCondition[] | Error): void {
+    this.conditions = conditions instanceof Error ? conditions : conditions.map((c) => ({ ...c }));
   }
 
   async runPodSandbox(config: PodSandboxConfig): Promise<string> {
@@ -182,7 +276,11 @@ export class FakeRuntime implements Runtime {
     if (!sandbox) return;
     this.log(`removePodSandbox ${sandbox.config.name}`);
     this.stopSandbox(sandbox);
-    for (const [cid, c] of this.containers) if (c.status.sandboxId === id) this.containers.delete(cid);
+    for (const [cid, c] of this.containers) {
+      if (c.status.sandboxId !== id) continue;
+      this.containers.delete(cid);
+      this.emit('ContainerDeleted', c.status);
+    }
     this.sandboxes.delete(id);
   }
 
@@ -190,15 +288,23 @@ export class FakeRuntime implements Runtime {
     return copySandbox(this.mustSandbox(id).status);
   }
 
-  async listPodSandboxes(): Promise<PodSandboxStatus[]> {
-    return [...this.sandboxes.values()].map((s) => copySandbox(s.status));
+  async listPodSandboxes(filter?: PodSandboxFilter): Promise<PodSandboxStatus[]> {
+    const out: PodSandboxStatus[] = [];
+    for (const { status } of this.sandboxes.values()) {
+      if (filter?.id !== undefined && status.id !== filter.id) continue;
+      if (filter?.state !== undefined && status.state !== filter.state) continue;
+      if (filter?.labels && !labelsMatch(status.labels, filter.labels)) continue;
+      out.push(copySandbox(status));
+    }
+    return out;
   }
 
   async createContainer(sandboxId: string, config: ContainerConfig, _sandboxConfig: PodSandboxConfig): Promise<string> {
     const sandbox = this.mustSandbox(sandboxId);
     this.log(`createContainer ${config.name}`);
     if (sandbox.status.state !== 'READY') throw new RuntimeError('FailedPrecondition', `sandbox ${sandboxId} is not ready`);
-    if (!this.images.has(config.image)) throw new RuntimeError('ImageNotFound', `image "${config.image}" not found`);
+    const image = this.findImage(config.image);
+    if (!image) throw new RuntimeError('ImageNotFound', `image "${config.image}" not found`);
     const key = `${sandbox.status.podUid}/${config.name}`;
     const previous = this.instancesByName.get(key) ?? 0;
     this.instancesByName.set(key, previous + 1);
@@ -214,12 +320,13 @@ export class FakeRuntime implements Runtime {
       state: 'CREATED',
       createdAt: this.clock.now(),
       image: config.image,
-      imageRef: this.images.get(config.image)!.id,
+      imageRef: image.id,
       logPath,
       labels: { ...config.labels },
       annotations: { ...config.annotations },
     };
     this.containers.set(id, { status, config, behaviour, timers: [], waiters: [] });
+    this.emit('ContainerCreated', status);
     return id;
   }
 
@@ -230,10 +337,12 @@ export class FakeRuntime implements Runtime {
     const now = this.clock.now();
     if (c.behaviour.failStart) {
       Object.assign(c.status, { state: 'EXITED', startedAt: now, finishedAt: now, exitCode: 128, reason: 'StartError', message: c.behaviour.failStart });
+      this.emit('ContainerStopped', c.status);
       throw new RuntimeError('StartFailed', c.behaviour.failStart);
     }
     c.status.state = 'RUNNING';
     c.status.startedAt = now;
+    this.emit('ContainerStarted', c.status);
     this.writeLog(c, c.behaviour.logLines ?? []);
     const b = c.behaviour;
     if (b.exitAfterMs !== undefined) c.timers.push(this.clock.setTimeout(() => this.finish(c, b.exitCode ?? 0), b.exitAfterMs));
@@ -278,6 +387,7 @@ export class FakeRuntime implements Runtime {
     this.log(`removeContainer ${c.config.name}`);
     if (c.status.state === 'RUNNING') this.finish(c, EXIT_SIGKILL);
     this.containers.delete(id);
+    this.emit('ContainerDeleted', c.status);
   }
 
   async containerStatus(id: string): Promise<RuntimeContainer> {
@@ -289,7 +399,7 @@ export class FakeRuntime implements Runtime {
     for (const { status } of this.containers.values()) {
       if (filter?.sandboxId !== undefined && status.sandboxId !== filter.sandboxId) continue;
       if (filter?.state !== undefined && status.state !== filter.state) continue;
-      if (filter?.labels && !Object.entries(filter.labels).every(([k, v]) => status.labels[k] === v)) continue;
+      if (filter?.labels && !labelsMatch(status.labels, filter.labels)) continue;
       out.push(copyContainer(status));
     }
     return out;
@@ -335,17 +445,23 @@ export class FakeRuntime implements Runtime {
     return near;
   }
 
-  async pullImage(image: string): Promise<string> {
+  async pullImage(image: string, auth?: PullAuth): Promise<string> {
     this.log(`pullImage ${image}`);
+    this.pullAuths.push({ image, ...(auth ? { auth: { ...auth } } : {}) });
     if (this.opts.pullDelayMs) await this.clock.sleep(this.opts.pullDelayMs);
-    const failure = this.pullFailures.get(image);
+    const key = imageKey(image);
+    const failure = this.pullFailures.get(key);
     if (failure !== undefined) throw new RuntimeError('ImagePullFailed', failure);
-    if (!this.images.has(image)) this.addImage(image);
-    return this.images.get(image)!.id;
+    const account = this.requiredAuth.get(key);
+    if (account && (auth?.username !== account.username || auth?.password !== account.password)) {
+      throw new RuntimeError('ImagePullFailed', `failed to pull and unpack image "${key}": failed to resolve reference "${key}": pull access denied, repository does not exist or may require authorization: authorization failed: no basic auth credentials`);
+    }
+    if (!this.images.has(key)) this.addImage(image);
+    return this.images.get(key)!.id;
   }
 
   async imageStatus(image: string): Promise<ImageInfo | undefined> {
-    const info = this.images.get(image);
+    const info = this.findImage(image);
     return info && { ...info, repoTags: [...info.repoTags], repoDigests: [...info.repoDigests] };
   }
 
@@ -354,7 +470,9 @@ export class FakeRuntime implements Runtime {
   }
 
   async removeImage(image: string): Promise<void> {
-    this.images.delete(image);
+    this.log(`removeImage ${image}`);
+    const info = this.findImage(image);
+    if (info) for (const [key, i] of this.images) if (i === info) this.images.delete(key);
   }
 
   async close(): Promise<void> {
@@ -393,9 +511,20 @@ export class FakeRuntime implements Runtime {
       reason: reason ?? (exitCode === 0 ? 'Completed' : 'Error'),
     });
     this.log(`exited ${c.config.name} ${exitCode}`);
+    this.emit('ContainerStopped', c.status);
     const waiters = c.waiters;
     c.waiters = [];
     for (const w of waiters) w();
+  }
+
+  /** Tells subscribers after the current operation, as a stream delivers after the runtime acted. */
+  private emit(type: RuntimeContainerEvent['type'], c: RuntimeContainer): void {
+    if (this.eventListeners.size === 0 || this.eventsPaused) return;
+    const podUid = this.sandboxes.get(c.sandboxId)?.status.podUid;
+    const event: RuntimeContainerEvent = { type, containerId: c.id, sandboxId: c.sandboxId, ...(podUid ? { podUid } : {}) };
+    queueMicrotask(() => {
+      for (const listener of [...this.eventListeners]) listener(event);
+    });
   }
 
   private waitWhileRunning(c: FakeContainer, ms: number): Promise<void> {

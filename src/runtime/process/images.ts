@@ -4,11 +4,14 @@
 // Known images are JSON files in `<rootDir>/images/`
 // (`{ "name": "liveness:1", "entrypoint": ["/server"], "layers": ["/opt/liveness"] }`); any other name
 // is a host image, empty, whose containers run host commands (`busybox` with `sh -c`).
+// A profile's name may be a glob (`busybox:*`, `registry.local/**`; see image-patterns.ts): an exact
+// profile beats a glob, the most specific glob beats the others.
 
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { ImageInfo } from '../types.js';
+import { bestImagePattern, compileImagePattern, isImagePattern, normalizeImagePattern, type ImagePattern } from './image-patterns.js';
 
 export interface ImageConfig {
   entrypoint?: string[];
@@ -34,8 +37,20 @@ export function validateLayers(layers: string[] | undefined): void {
 }
 
 export interface ImageRecord extends ImageConfig {
-  /** The normalized reference, e.g. `docker.io/library/busybox:1.28`. */
+  /** The normalized reference, e.g. `docker.io/library/busybox:1.28`, or a pattern (`docker.io/library/busybox:*`). */
   name: string;
+  /** For an image resolved through a glob profile: that profile's name. */
+  profile?: string;
+}
+
+/** A record without any configuration: what a pull of an image without a profile records. */
+export function hasNoSettings(record: ImageRecord): boolean {
+  return !record.entrypoint?.length && !record.cmd?.length && !record.env?.length && !record.workingDir && !record.stopSignal && !record.layers?.length;
+}
+
+/** Normalizes a profile name: a reference, or a pattern. */
+export function normalizeProfileName(name: string): string {
+  return isImagePattern(name) ? normalizeImagePattern(name) : normalizeImageName(name);
 }
 
 /** Normalizes like containerd: default registry `docker.io`, `library/` for single names, `:latest`. */
@@ -63,11 +78,25 @@ export function imageInfo(record: ImageRecord): ImageInfo {
 
 type Entries = Map<string, { record: ImageRecord; file: string }>;
 
+interface PatternEntry extends ImagePattern {
+  record: ImageRecord;
+}
+
 export class ImageCatalog {
+  private patterns: PatternEntry[] = [];
+
   private constructor(
     private readonly dir: string,
     private records: Entries,
-  ) {}
+  ) {
+    this.index();
+  }
+
+  private index(): void {
+    this.patterns = [...this.records.values()]
+      .filter((e) => isImagePattern(e.record.name))
+      .map((e) => ({ ...compileImagePattern(e.record.name), record: e.record }));
+  }
 
   /** Loads `<dir>/*.json`; files that do not parse (or name invalid layers) are skipped. */
   static async load(dir: string): Promise<ImageCatalog> {
@@ -81,35 +110,57 @@ export class ImageCatalog {
    */
   async refresh(): Promise<void> {
     this.records = await readEntries(this.dir);
+    this.index();
   }
 
+  /**
+   * The profile standing for `image`: an exact profile with settings, else the most specific glob
+   * matching it (the record then carries the image's own name and the glob as `profile`), else an
+   * exact record without settings (a host image recorded by a pull).
+   */
   get(image: string): ImageRecord | undefined {
-    return this.records.get(normalizeImageName(image))?.record;
+    const name = normalizeImageName(image);
+    const exact = this.records.get(name)?.record;
+    if (exact && !hasNoSettings(exact)) return exact;
+    const pattern = bestImagePattern(this.patterns, name);
+    if (pattern) {
+      const { name: profile, ...config } = pattern.record;
+      return { ...config, name, profile };
+    }
+    return exact;
   }
 
+  /** The images (patterns are profiles, not images). */
   list(): ImageRecord[] {
+    return this.profiles().filter((r) => !isImagePattern(r.name));
+  }
+
+  /** Every profile, glob patterns included, by name. */
+  profiles(): ImageRecord[] {
     return [...this.records.values()].map((r) => r.record).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async add(image: string, config: ImageConfig = {}): Promise<ImageRecord> {
     validateLayers(config.layers);
     await this.refresh();
-    const record: ImageRecord = { name: normalizeImageName(image), ...config };
+    const record: ImageRecord = { name: normalizeProfileName(image), ...config };
     const file = this.records.get(record.name)?.file ?? join(this.dir, `${createHash('sha256').update(record.name).digest('hex').slice(0, 16)}.json`);
     await mkdir(this.dir, { recursive: true });
     await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2) + '\n');
     await rename(`${file}.tmp`, file);
     this.records.set(record.name, { record, file });
+    this.index();
     return record;
   }
 
   async remove(image: string): Promise<boolean> {
     await this.refresh();
-    const name = normalizeImageName(image);
+    const name = normalizeProfileName(image);
     const entry = this.records.get(name);
     if (!entry) return false;
     await rm(entry.file, { force: true });
     this.records.delete(name);
+    this.index();
     return true;
   }
 }
@@ -119,8 +170,9 @@ export async function addImage(rootDir: string, image: string, config: ImageConf
   return (await ImageCatalog.load(imagesDir(rootDir))).add(image, config);
 }
 
+/** Every profile of the catalogue, glob patterns included. */
 export async function listImages(rootDir: string): Promise<ImageRecord[]> {
-  return (await ImageCatalog.load(imagesDir(rootDir))).list();
+  return (await ImageCatalog.load(imagesDir(rootDir))).profiles();
 }
 
 export async function removeImage(rootDir: string, image: string): Promise<boolean> {
@@ -135,7 +187,7 @@ async function readEntries(dir: string): Promise<Entries> {
       const parsed = JSON.parse(await readFile(join(dir, file), 'utf8')) as ImageRecord;
       if (typeof parsed.name !== 'string') continue;
       validateLayers(parsed.layers);
-      const record = { ...parsed, name: normalizeImageName(parsed.name) };
+      const record = { ...parsed, name: normalizeProfileName(parsed.name) };
       records.set(record.name, { record, file: join(dir, file) });
     } catch {
       continue;

@@ -3,7 +3,9 @@
 // agent writes. FIFOs survive an agent restart: the next agent opens them again and carries on.
 
 import { closeSync, constants, createWriteStream, openSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { CriLineEncoder, type LogStream } from '../cri-log.js';
 import { run } from '../../network/pod-network/host-command.js';
@@ -18,8 +20,59 @@ export function stdioPaths(containerDir: string): StdioPaths {
   return { stdout: join(containerDir, 'stdout'), stderr: join(containerDir, 'stderr'), stdin: join(containerDir, 'stdin') };
 }
 
-export async function createFifos(paths: StdioPaths, withStdin: boolean): Promise<void> {
-  await run('mkfifo', ['-m', '0600', paths.stdout, paths.stderr, ...(withStdin ? [paths.stdin] : [])]);
+/**
+ * FIFOs made ahead, many in one run of mkfifo (Node cannot make one itself, and each process it
+ * starts holds its event loop for a fork), then moved into a container's directory by rename: the
+ * directory must be on the same filesystem.
+ */
+export class FifoPool {
+  private readonly spare: string[] = [];
+  private making: Promise<void> | undefined;
+  private made = 0;
+  private readonly prefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+
+  constructor(
+    private readonly dir: string,
+    private readonly batch = 64,
+  ) {}
+
+  async create(paths: StdioPaths, withStdin: boolean): Promise<void> {
+    for (const path of [paths.stdout, paths.stderr, ...(withStdin ? [paths.stdin] : [])]) {
+      while (this.spare.length === 0) {
+        this.making ??= this.make().finally(() => (this.making = undefined));
+        await this.making;
+      }
+      await rename(this.spare.pop()!, path);
+    }
+  }
+
+  /** Removes what the pools of agents no longer running left behind. */
+  async removeStale(): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    await Promise.all(names.filter((name) => !processExists(Number(name.split('-')[0]))).map((name) => rm(join(this.dir, name), { force: true })));
+  }
+
+  /** Removes the FIFOs not handed out. */
+  async close(): Promise<void> {
+    await Promise.all(this.spare.splice(0).map((fifo) => rm(fifo, { force: true })));
+  }
+
+  private async make(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const fifos = Array.from({ length: this.batch }, () => join(this.dir, `${this.prefix}-${++this.made}`));
+    await run('mkfifo', ['-m', '0600', ...fifos]);
+    this.spare.push(...fifos);
+  }
+}
+
+function processExists(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export type OutputListener = (stream: LogStream, chunk: Buffer) => void;
@@ -29,7 +82,7 @@ export class ContainerOutput {
   /** Resolves when both streams ended and the log file is flushed. */
   readonly done: Promise<void>;
   private readonly listeners = new Set<OutputListener>();
-  private readonly sockets: Socket[] = [];
+  private readonly sources: Readable[] = [];
 
   /** For a container about to start: also returns the write ends to hand to it. */
   static forNewContainer(paths: StdioPaths, logPath: string): { output: ContainerOutput; writers: { stdout: number; stderr: number } } {
@@ -38,15 +91,20 @@ export class ContainerOutput {
     const readers = { stdout: openReader(paths.stdout), stderr: openReader(paths.stderr) };
     // Blocking descriptors: the container must never see EAGAIN.
     const writers = { stdout: openSync(paths.stdout, constants.O_WRONLY), stderr: openSync(paths.stderr, constants.O_WRONLY) };
-    return { output: new ContainerOutput(readers, logPath), writers };
+    return { output: new ContainerOutput(fifoSources(readers), logPath), writers };
   }
 
   /** For a container started by an earlier agent. */
   static forRunningContainer(paths: StdioPaths, logPath: string): ContainerOutput {
-    return new ContainerOutput({ stdout: openReader(paths.stdout), stderr: openReader(paths.stderr) }, logPath);
+    return new ContainerOutput(fifoSources({ stdout: openReader(paths.stdout), stderr: openReader(paths.stderr) }), logPath);
   }
 
-  private constructor(readers: { stdout: number; stderr: number }, logPath: string) {
+  /** For a container on a terminal: one stream, logged as stdout (as containerd logs a tty). */
+  static forTerminal(output: Readable, logPath: string): ContainerOutput {
+    return new ContainerOutput([['stdout', output]], logPath);
+  }
+
+  private constructor(sources: [LogStream, Readable][], logPath: string) {
     const log = createWriteStream(logPath, { flags: 'a' });
     log.on('error', () => undefined);
     const ended: Promise<void>[] = [];
@@ -58,15 +116,14 @@ export class ContainerOutput {
       lines.length = 0;
       if (flushed || waitingForDrain) return;
       waitingForDrain = true;
-      for (const s of this.sockets) s.pause();
+      for (const s of this.sources) s.pause();
       log.once('drain', () => {
         waitingForDrain = false;
-        for (const s of this.sockets) s.resume();
+        for (const s of this.sources) s.resume();
       });
     };
-    for (const stream of ['stdout', 'stderr'] as const) {
-      const socket = new Socket({ fd: readers[stream], readable: true, writable: false });
-      this.sockets.push(socket);
+    for (const [stream, socket] of sources) {
+      this.sources.push(socket);
       const lines: Buffer[] = [];
       const encoder = new CriLineEncoder(stream, (line) => lines.push(line));
       socket.on('data', (chunk: Buffer) => {
@@ -76,11 +133,16 @@ export class ContainerOutput {
       });
       ended.push(
         new Promise<void>((resolve) => {
-          socket.once('close', () => {
+          let ended = false;
+          const end = () => {
+            if (ended) return;
+            ended = true;
             encoder.end();
             write(lines);
             resolve();
-          });
+          };
+          socket.once('close', end);
+          socket.once('end', end);
           socket.on('error', () => undefined);
         }),
       );
@@ -95,16 +157,28 @@ export class ContainerOutput {
 
   /** Stops reading (the agent is closing); the container keeps running and writing. */
   close(): void {
-    for (const socket of this.sockets) socket.destroy();
+    for (const source of this.sources) source.destroy();
   }
+}
+
+function fifoSources(readers: { stdout: number; stderr: number }): [LogStream, Readable][] {
+  return (['stdout', 'stderr'] as const).map((stream) => [stream, new Socket({ fd: readers[stream], readable: true, writable: false })]);
 }
 
 function openReader(path: string): number {
   return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
 }
 
+/** Where attached clients' input goes: a FIFO, or the container's terminal. */
+export interface ContainerStdin {
+  write(chunk: Buffer): void;
+  /** The container sees end-of-file (on a terminal: input just stops being passed on). */
+  end(): void;
+  close(): void;
+}
+
 /** The agent's end of a container's stdin FIFO, and the container's. */
-export class ContainerInput {
+export class ContainerInput implements ContainerStdin {
   readonly socket: Socket;
   /** The descriptor to give the container (a separate, blocking read end). */
   readonly containerFd: number;
@@ -119,6 +193,10 @@ export class ContainerInput {
 
   releaseContainerFd(): void {
     closeSync(this.containerFd);
+  }
+
+  write(chunk: Buffer): void {
+    this.socket.write(chunk);
   }
 
   /** The container sees end-of-file once what was written reached it. */

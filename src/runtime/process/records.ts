@@ -1,8 +1,9 @@
 // The runtime's persisted state: one JSON file per sandbox and per container, written whole (by
 // rename) at every transition, so that a restarted agent finds exactly what the last one knew.
 
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { safeRemove } from '../../util/safe-remove.js';
 import type { ContainerConfig, ContainerState, PodSandboxConfig, SandboxState } from '../types.js';
 import type { ContainerCgroups } from './cgroups.js';
 import type { ProcessIdentity } from './procfs.js';
@@ -56,6 +57,8 @@ export interface ContainerRecord {
   main?: ProcessIdentity;
   /** Set when the command could not be started: the container ends with StartError. */
   startError?: string;
+  /** A plain host process (a runtime without root): no namespaces or root filesystem, a session of its own. */
+  plain?: boolean;
 }
 
 export class RecordStore<T extends { id: string }> {
@@ -89,7 +92,8 @@ export class RecordStore<T extends { id: string }> {
     return records;
   }
 
+  /** Removes the record's directory; what the runtime mounted beneath it is unmounted first, never removed through. */
   async remove(id: string): Promise<void> {
-    await rm(this.dirOf(id), { recursive: true, force: true });
+    await safeRemove(this.dirOf(id), { unmount: true });
   }
 }

@@ -52,6 +52,10 @@ export async function prepareRootfs(layout: RootfsLayout, files: SandboxFiles, m
   for (const layer of [...imageLayers].reverse()) {
     await cp(layer, upper, { recursive: true, force: true, verbatimSymlinks: true, preserveTimestamps: true });
   }
+  // The device files and mount points below are made through upper/dev: a /dev that a layer made a
+  // symbolic link (to the host's /dev, say) would have them made on the host.
+  const dev = await lstat(join(upper, 'dev')).catch(() => undefined);
+  if (dev && !dev.isDirectory()) throw new Error('the image\'s /dev is not a directory');
   await mkdir(join(upper, 'dev', 'pts'), { recursive: true });
   await mkdir(join(upper, 'dev', 'shm'), { recursive: true });
   await mkdir(layout.newRoot, { recursive: true });

@@ -1,6 +1,7 @@
 // Every message the codec knows, and which message carries which apiVersion/kind.
 
 import { coreSchema } from './core.js';
+import { certificatesSchema } from './certificates.js';
 import { metaSchema } from './meta.js';
 import { checkReferences, parseSchema, type MessageDef } from './parse.js';
 import { requestsSchema } from './requests.js';
@@ -10,7 +11,7 @@ export type { FieldDef, MessageDef } from './parse.js';
 
 export const messages: ReadonlyMap<string, MessageDef> = (() => {
   const all = new Map<string, MessageDef>();
-  for (const text of [metaSchema, coreSchema, workloadsSchema, requestsSchema]) parseSchema(text, all);
+  for (const text of [metaSchema, coreSchema, workloadsSchema, requestsSchema, certificatesSchema]) parseSchema(text, all);
   checkReferences(all);
   return all;
 })();
@@ -33,6 +34,7 @@ const kinds = new Map<string, string>([
   ['v1/DeleteOptions', 'DeleteOptions'],
   ['meta.k8s.io/v1/DeleteOptions', 'DeleteOptions'],
   ['authentication.k8s.io/v1/TokenRequest', 'TokenRequest'],
+  ['certificates.k8s.io/v1/CertificateSigningRequest', 'CertificateSigningRequest'],
 ]);
 
 export function messageFor(apiVersion: string, kind: string): MessageDef | undefined {

@@ -1,0 +1,11 @@
+export { writeTar, readTar } from './tar.js';
+export { entriesFromDirectory, withParents, type TarEntry } from './entries.js';
+export { buildLayer, gzipReproducibly, type Layer } from './layer.js';
+export { buildImage, imageSize, ociArchitecture, type ImageRuntimeConfig, type OciImage, type Descriptor } from './image.js';
+export { writeOciLayout, ociArchive, dockerArchive, familiarName, type NamedImage } from './archive.js';
+export { buildBusyboxImage, buildPauseImage, busyboxRootfs, busyboxApplets, PAUSE_IMAGE } from './busybox.js';
+export { parseImageReference, normalizeImageName, repositoryName, InvalidReferenceError, type ImageReference } from './reference.js';
+export { sha256Digest } from './digest.js';
+export { MediaType } from './media-types.js';
+export { pushImage, RegistryError, type PushOptions, type RegistryCredentials } from './push.js';
+export { readArchiveContents, ArchiveFormatError, type ArchiveContents, type ArchiveFormat } from './archive-read.js';
