@@ -12,12 +12,11 @@ import { runningWatch } from './lib/running-watch.js';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Cluster } from '../src/cluster.js';
 import type { KubeObject, Pod } from '../src/api/types.js';
 import { buildBusyboxImage, ociArchive } from '../src/images/index.js';
 import { containerdLayout, CriClient, CriRuntime, startContainerd } from '../src/runtime/cri/index.js';
 import type { PodSandboxConfig } from '../src/runtime/types.js';
-import { PODS, readyCluster } from './lib/cluster.js';
+import { deletePods, PODS, readyCluster, registeredNode } from './lib/cluster.js';
 import { kib, mib, ms, num, pool, ratio, settle, size, summarize, table } from './lib/stats.js';
 import { safeRemoveSync } from '../src/util/safe-remove.js';
 import { processMemory } from './lib/proc-memory.js';
@@ -109,30 +108,6 @@ function sleeper(name: string, nodeName: string, image: string): KubeObject {
 const isRunning = (p: Pod) => p.status?.containerStatuses?.[0]?.state?.running !== undefined;
 
 
-async function deleteAll(cluster: Cluster, names: string[]): Promise<void> {
-  await pool(names.length, 16, (i) => cluster.client.delete(PODS, 'default', names[i]!).catch(() => {}));
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const list = await cluster.client.list(PODS, 'default', { labelSelector: 'app=cri-startup' });
-    if (list.items.length === 0) return;
-    await settle(200);
-  }
-}
-
-async function waitForNode(cluster: Cluster): Promise<string> {
-  const nodeName = cluster.nodeName!;
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    try {
-      await cluster.client.request('GET', `/api/v1/nodes/${nodeName}`);
-      return nodeName;
-    } catch {
-      await settle(50);
-    }
-  }
-  throw new Error('the node did not register');
-}
-
 interface Mem {
   shims: { count: number; rss: number; pss: number };
   containerd: number;
@@ -197,7 +172,7 @@ async function clusterLatencies(runtime: 'cri' | 'process', density: boolean): P
   const dataDir = mkdtempSync('/tmp/k8ts-bench-cri-');
   const cluster = await readyCluster({ dataDir, store: 'memory', node: { runtime, podCIDR: subnet() } });
   try {
-    const nodeName = await waitForNode(cluster);
+    const nodeName = await registeredNode(cluster, 20_000);
     let image = 'busybox';
     if (runtime === 'cri') {
       const layout = containerdLayout(join(dataDir, 'containerd'));
@@ -223,7 +198,7 @@ async function clusterLatencies(runtime: 'cri' | 'process', density: boolean): P
         inCalls.push(calls.take());
       }
       calls.stop();
-      await deleteAll(cluster, names);
+      await deletePods(cluster, names, 'app=cri-startup');
       if (!density) return { latency, inCalls };
       await settle(2_000);
       const empty = memory();
@@ -233,7 +208,7 @@ async function clusterLatencies(runtime: 'cri' | 'process', density: boolean): P
       await all;
       await settle(5_000);
       const full = memory();
-      await deleteAll(cluster, many);
+      await deletePods(cluster, many, 'app=cri-startup');
       return { latency, inCalls, empty, full };
     } finally {
       calls.stop();

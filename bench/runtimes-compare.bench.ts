@@ -8,14 +8,13 @@ import { runningWatch } from './lib/running-watch.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Cluster } from '../src/cluster.js';
 import type { KubeObject, Pod } from '../src/api/types.js';
 import { buildBusyboxImage, buildPauseImage, ociArchive } from '../src/images/index.js';
 import { containerdLayout, containerdMissingReason } from '../src/runtime/cri/index.js';
 import { safeRemoveSync } from '../src/util/safe-remove.js';
-import { PODS, readyCluster } from './lib/cluster.js';
+import { deletePods, PODS, readyCluster, registeredNode } from './lib/cluster.js';
 import { Podman, podmanMissingReason } from './lib/podman.js';
-import { ms, pool, ratio, settle, size, summarize, table, type Summary } from './lib/stats.js';
+import { ms, ratio, settle, size, summarize, table, type Summary } from './lib/stats.js';
 
 const PODS_PER_RUNTIME = size(20, 4);
 const IMAGE = 'localhost/bench/busybox:1';
@@ -39,35 +38,11 @@ function manifest(name: string, image: string): KubeObject {
 const appRunning = (p: Pod) => p.status?.containerStatuses?.find((c) => c.name === 'app')?.state?.running !== undefined;
 
 
-async function waitForNode(cluster: Cluster): Promise<string> {
-  const nodeName = cluster.nodeName!;
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    try {
-      await cluster.client.request('GET', `/api/v1/nodes/${nodeName}`);
-      return nodeName;
-    } catch {
-      await settle(50);
-    }
-  }
-  throw new Error('the node did not register');
-}
-
-async function deleteAll(cluster: Cluster, names: string[]): Promise<void> {
-  await pool(names.length, 8, (i) => cluster.client.delete(PODS, 'default', names[i]!).catch(() => {}));
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const list = await cluster.client.list(PODS, 'default', { labelSelector: 'app=runtimes-compare' });
-    if (list.items.length === 0) return;
-    await settle(200);
-  }
-}
-
 async function onK8ts(runtime: 'cri' | 'process'): Promise<number[]> {
   const dataDir = mkdtempSync('/tmp/k8ts-bench-cmp-');
   const cluster = await readyCluster({ dataDir, store: 'memory', node: { runtime, podCIDR: subnet() } });
   try {
-    const nodeName = await waitForNode(cluster);
+    const nodeName = await registeredNode(cluster);
     let image = 'busybox';
     if (runtime === 'cri') {
       const archive = join(dataDir, 'busybox.oci.tar');
@@ -93,7 +68,7 @@ async function onK8ts(runtime: 'cri' | 'process'): Promise<number[]> {
       return latency;
     } finally {
       watch.stop();
-      await deleteAll(cluster, names);
+      await deletePods(cluster, names, 'app=runtimes-compare', 8);
     }
   } finally {
     await cluster.stop();

@@ -88,3 +88,29 @@ export async function preload(cluster: Cluster, kind: 'configmaps' | 'pods', pre
   }
   await cluster.client.list(info, 'default', { limit: 1 });
 }
+
+/** The name of the cluster's own node, once its agent has registered it. */
+export async function registeredNode(cluster: Cluster, timeoutMs = 30_000): Promise<string> {
+  const nodeName = cluster.nodeName!;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      await cluster.client.request('GET', `/api/v1/nodes/${nodeName}`);
+      return nodeName;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error('the node did not register');
+}
+
+/** Deletes the named pods of the default namespace and waits (up to 2 min) until none with the label is left. */
+export async function deletePods(cluster: Cluster, names: string[], labelSelector: string, concurrency = 16): Promise<void> {
+  await pool(names.length, concurrency, (i) => cluster.client.delete(PODS, 'default', names[i]!).catch(() => {}));
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const list = await cluster.client.list(PODS, 'default', { labelSelector });
+    if (list.items.length === 0) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
